@@ -1,0 +1,37 @@
+"""The command service's app factory and lifespan."""
+
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from command_service.publisher import CommandPublisher
+from command_service.routes import router
+from command_service.settings import CommandSettings
+from shared.app import build_app
+from shared.health import ReadinessCheck
+
+
+def create_app(settings: CommandSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        publisher = CommandPublisher(settings)
+        await publisher.start()
+        app.state.publisher = publisher
+        try:
+            yield
+        finally:
+            await publisher.stop()
+
+    def checks(app: FastAPI) -> Mapping[str, ReadinessCheck]:
+        return {"kafka": lambda: app.state.publisher.ready()}
+
+    app = build_app(
+        "timestamp command service",
+        "Accepts timestamp commands and hands back a ticket id once Kafka acknowledged them.",
+        lifespan,
+        checks,
+    )
+    app.state.settings = settings
+    app.include_router(router)
+    return app

@@ -1,0 +1,102 @@
+"""HTTP edge of the command side: parse, publish, answer with the ticket id."""
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated
+
+import orjson
+from fastapi import APIRouter, Depends, Path, Request
+from pydantic import BaseModel, Field
+from starlette.responses import Response
+
+from command_service.publisher import BrokerUnavailable, CommandPublisher
+from shared.messages import TimestampCommand
+from shared.problems import problem_response, problem_schema
+from shared.timestamps import EXAMPLE, InvalidTimestamp, parse_rfc3339
+
+
+class CommandAccepted(BaseModel):
+    id: uuid.UUID = Field(description="The command id: the ticket to read the record back with")
+
+
+def _publisher(request: Request) -> CommandPublisher:
+    publisher: CommandPublisher = request.app.state.publisher
+    return publisher
+
+
+Publisher = Annotated[CommandPublisher, Depends(_publisher)]
+TimestampText = Annotated[
+    str,
+    Path(description="RFC 3339 date-time", examples=[EXAMPLE, "2009-09-28T21:03:12.5+02:00"]),
+]
+
+_RESPONSES = {
+    400: problem_schema(
+        "Invalid timestamp or correlation id",
+        {
+            "type": "about:blank",
+            "title": "Invalid timestamp",
+            "status": 400,
+            "detail": f"'2009-13-01' is not an RFC 3339 date-time; expected e.g. {EXAMPLE}",
+        },
+    ),
+    503: problem_schema(
+        "Kafka did not acknowledge in time (see Retry-After)",
+        {
+            "type": "about:blank",
+            "title": "Broker unavailable",
+            "status": 503,
+            "detail": "no broker acknowledgement within 5.0s",
+        },
+    ),
+}
+
+router = APIRouter(tags=["commands"])
+
+
+async def _accept(moment: datetime, request: Request, publisher: CommandPublisher) -> Response:
+    command = TimestampCommand(uuid.uuid4(), moment, datetime.now(UTC))
+    try:
+        await publisher.publish(command, request.state.correlation_id)
+    except BrokerUnavailable as error:
+        retry_after = str(request.app.state.settings.retry_after_s)
+        return problem_response(
+            503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
+        )
+    return Response(orjson.dumps({"id": str(command.command_id)}), media_type="application/json")
+
+
+@router.post(
+    "/api/v1/timestamp/{timestamp}",
+    response_model=CommandAccepted,
+    responses=_RESPONSES,  # type: ignore[arg-type]
+    summary="Accept a command for the given RFC 3339 timestamp",
+)
+async def accept_timestamp(
+    timestamp: TimestampText, request: Request, publisher: Publisher
+) -> Response:
+    try:
+        moment = parse_rfc3339(timestamp)
+    except InvalidTimestamp as error:
+        return problem_response(400, "Invalid timestamp", str(error))
+    return await _accept(moment, request, publisher)
+
+
+@router.post(
+    "/api/v1/timestamp",
+    response_model=CommandAccepted,
+    responses=_RESPONSES,  # type: ignore[arg-type]
+    summary="Accept a command for the current UTC time",
+)
+async def accept_now(request: Request, publisher: Publisher) -> Response:
+    return await _accept(datetime.now(UTC), request, publisher)
+
+
+router.add_api_route(
+    "/app",
+    accept_now,
+    methods=["POST"],
+    response_model=CommandAccepted,
+    responses=_RESPONSES,  # type: ignore[arg-type]
+    summary="Accept a command for the current UTC time (the original's alias)",
+)

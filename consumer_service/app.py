@@ -1,0 +1,169 @@
+"""The consumer service: the consume loop plus health/ready on 7081, in one lifespan."""
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+import structlog
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from fastapi import FastAPI
+
+from consumer_service.dead_letters import DeadLetters
+from consumer_service.loop import AssignmentTracker, ConsumeLoop
+from consumer_service.retry import retry_forever
+from consumer_service.settings import ConsumerSettings
+from shared.app import build_app
+from shared.db import create_pool
+from shared.health import ReadinessCheck
+from shared.kafka import client_kwargs
+from shared.schema import ensure_schema
+
+_log = structlog.get_logger("consumer")
+
+
+async def _open_pool(settings: ConsumerSettings) -> asyncpg.Pool:
+    async def attempt() -> asyncpg.Pool:
+        pool = await create_pool(settings)
+        async with pool.acquire() as connection:
+            await ensure_schema(connection)
+        return pool
+
+    return await retry_forever(attempt, "database connect", 0.2, settings.retry_max_s)
+
+
+def _new_consumer(settings: ConsumerSettings) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
+        **client_kwargs(settings, "consumer"),
+        group_id=settings.kafka_group_id,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+        fetch_max_wait_ms=50,
+        max_poll_interval_ms=settings.max_poll_interval_ms,
+    )
+
+
+def _new_producer(settings: ConsumerSettings) -> AIOKafkaProducer:
+    return AIOKafkaProducer(
+        **client_kwargs(settings, "dead-letters"), acks="all", enable_idempotence=True
+    )
+
+
+async def _start_kafka(settings: ConsumerSettings) -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+    async def attempt() -> tuple[AIOKafkaConsumer, AIOKafkaProducer]:
+        consumer, producer = _new_consumer(settings), _new_producer(settings)
+        try:
+            await producer.start()
+            await consumer.start()
+        except BaseException:
+            await asyncio.gather(consumer.stop(), producer.stop(), return_exceptions=True)
+            raise
+        return consumer, producer
+
+    return await retry_forever(attempt, "kafka connect", 0.2, settings.retry_max_s)
+
+
+def _exit_on_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:  # a bug, not an outage
+        _log.critical("consume loop crashed; exiting for a restart", exc_info=task.exception())
+        os._exit(1)
+
+
+class ConsumerRuntime:
+    """Connects in the background (so `/health` answers at once), then runs the loop."""
+
+    def __init__(self, settings: ConsumerSettings) -> None:
+        self.settings = settings
+        self.pool: asyncpg.Pool | None = None
+        self.consumer: AIOKafkaConsumer | None = None
+        self.producer: AIOKafkaProducer | None = None
+        self.loop: ConsumeLoop | None = None
+
+    async def run(self) -> None:
+        settings = self.settings
+        self.pool = await _open_pool(settings)
+        self.consumer, self.producer = await _start_kafka(settings)
+        topic = settings.kafka_consumer_topic
+        self.loop = ConsumeLoop(
+            self.consumer, self.pool, DeadLetters(self.producer, topic), settings
+        )
+        self.consumer.subscribe([topic], listener=AssignmentTracker(self.loop.progress))
+        await self.loop.run()
+
+    async def stop(self, task: asyncio.Task[None]) -> None:
+        if self.loop is not None:
+            self.loop.stop()
+        try:
+            await asyncio.wait_for(asyncio.shield(task), timeout=10)
+        except TimeoutError:
+            task.cancel()  # an unfinished batch is abandoned uncommitted: it is redelivered
+            await asyncio.gather(task, return_exceptions=True)
+        if self.consumer is not None:
+            await self.consumer.stop()
+        if self.producer is not None:
+            await self.producer.stop()
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def create_app(settings: ConsumerSettings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = ConsumerRuntime(settings)
+        app.state.runtime = runtime
+        task = asyncio.create_task(runtime.run(), name="consumer")
+        task.add_done_callback(_exit_on_crash)
+        try:
+            yield
+        finally:
+            task.remove_done_callback(_exit_on_crash)
+            await runtime.stop(task)
+            _log.info("consumer stopped cleanly")
+
+    def checks(app: FastAPI) -> Mapping[str, ReadinessCheck]:
+        return {"database": lambda: _database_ready(app), "kafka": lambda: _kafka_ready(app)}
+
+    app = build_app(
+        "timestamp consumer service",
+        "Writes timestamp commands from Kafka into PostgreSQL; HTTP for operations only.",
+        lifespan,
+        checks,
+    )
+    app.state.settings = settings
+    return app
+
+
+async def _database_ready(app: FastAPI) -> dict[str, Any]:
+    pool = app.state.runtime.pool
+    if pool is None:
+        raise RuntimeError("not connected yet")
+    await pool.fetchval("SELECT 1", timeout=2)
+    return {}
+
+
+async def _kafka_ready(app: FastAPI) -> dict[str, Any]:
+    runtime: ConsumerRuntime = app.state.runtime
+    loop, consumer = runtime.loop, runtime.consumer
+    if loop is None or consumer is None:
+        raise RuntimeError("not connected yet")
+    progress = loop.progress
+    if not progress.assigned:
+        raise RuntimeError("no partitions assigned")
+    lag = {}
+    for tp in progress.assigned:
+        end = consumer.highwater(tp)
+        done = progress.committed.get(tp)
+        lag[f"{tp.topic}-{tp.partition}"] = None if end is None or done is None else end - done
+    last = progress.last_commit_monotonic
+    return {
+        "partitions": len(progress.assigned),
+        "lag": lag,
+        "last_commit_age_s": None if last is None else round(time.monotonic() - last, 3),
+        "applied": progress.applied,
+        "dead_lettered": progress.dead_lettered,
+        "retries": progress.retries,
+    }

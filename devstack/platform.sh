@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The whole local platform: Kafka, PostgreSQL, topics, the three services.
+#   devstack/platform.sh up|down|status|infra
+#   devstack/platform.sh with COMMAND...   run COMMAND with the platform up; stop what was started
+source "$(dirname "$0")/common.sh"
+HERE="$ROOT/devstack"
+
+infra() {
+  bash "$HERE/kafka.sh" start
+  bash "$HERE/postgres.sh" start
+  KAFKA_BROKER="localhost:$KAFKA_PORT" "$VENV/bin/timestamp-ops" topics ensure --partitions 6 \
+    | sed 's/^/[devstack] topic /'
+}
+
+up() {
+  infra
+  bash "$HERE/services.sh" start
+  cat <<INFO
+[devstack] ready:
+  command  POST http://localhost:7080/api/v1/timestamp/2009-09-28T19:03:12Z
+  query    GET  http://localhost:7082/api/v1/timestamp/<id>
+  consumer      http://localhost:7081/ready
+  kafka         localhost:$KAFKA_PORT   postgres  postgresql://postgres@localhost:$PG_PORT/postgres
+  logs          $LOGS/   pids  $RUN/
+INFO
+}
+
+down() {
+  bash "$HERE/services.sh" stop
+  bash "$HERE/kafka.sh" stop
+  bash "$HERE/postgres.sh" stop
+}
+
+running() {
+  bash "$HERE/kafka.sh" status && bash "$HERE/postgres.sh" status && bash "$HERE/services.sh" status
+}
+
+with_platform() {
+  local started=0 rc=0
+  if running; then
+    say "platform already running; leaving it up afterwards"
+  else
+    started=1
+    up
+  fi
+  "$@" || rc=$?
+  if (( started )); then down; fi
+  return "$rc"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  infra) infra ;;
+  status) running && say "platform running" || { say "platform not (fully) running"; exit 1; } ;;
+  with) shift; with_platform "$@" ;;
+  *) die "usage: $0 up|down|status|infra|with COMMAND..." ;;
+esac

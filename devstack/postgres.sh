@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# PostgreSQL 15 from Debian's installed server binaries, run as the `postgres` user.
+#   devstack/postgres.sh start|stop|status
+source "$(dirname "$0")/common.sh"
+
+PGDATA="$LOCAL/pg/data"
+find_pgbin() {
+  local listed
+  listed=$(dpkg -L postgresql-15 2>/dev/null | grep 'bin/initdb$' || true)
+  dirname "${listed:-/usr/lib/postgresql/15/bin/initdb}" | head -n1
+}
+PGBIN="${PGBIN:-$(find_pgbin)}"
+[[ -x "$PGBIN/pg_ctl" ]] || die "PostgreSQL 15 server binaries not found (apt-get install postgresql-15)"
+
+as_postgres() {
+  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# The postgres user must reach .local/pg. When the checkout lies under a folder it cannot
+# enter (e.g. /root), the data lives in /var/tmp and .local/pg is a symlink to it.
+make_pg_dir() {
+  [[ -e "$LOCAL/pg" ]] && return 0
+  if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$LOCAL"; then
+    local outside; outside=$(mktemp -d /var/tmp/timestamp-cqrs-pg.XXXXXX)
+    ln -s "$outside" "$LOCAL/pg"
+    say "postgres cannot enter $LOCAL; its data lives in $outside (linked as .local/pg)"
+  else
+    mkdir -p "$LOCAL/pg"
+  fi
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$LOCAL/pg/"
+  return 0
+}
+
+init() {
+  [[ -f "$PGDATA/PG_VERSION" ]] && return 0
+  make_pg_dir
+  local pwfile="$LOCAL/pg/.pw"
+  printf '%s\n' "$PG_PASSWORD" >"$pwfile"
+  [[ $(id -u) -eq 0 ]] && chown postgres: "$pwfile"
+  say "initdb into $PGDATA"
+  as_postgres "$PGBIN/initdb" -D "$PGDATA" -U postgres --pwfile="$pwfile" \
+    --auth-local=trust --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >"$LOGS/initdb.log" 2>&1 \
+    || die "initdb failed; see $LOGS/initdb.log"
+  rm -f "$pwfile"
+}
+
+start() {
+  if as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+    say "postgres already running on port $PG_PORT"; return 0
+  fi
+  port_open "$PG_PORT" && die "port $PG_PORT is taken by a process that make up did not start"
+  init
+  ln -sf "$LOCAL/pg/postgres.log" "$LOGS/postgres.log"
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL/pg/postgres.log" -w -t 60 \
+    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null \
+    || die "postgres did not start; see $LOGS/postgres.log"
+  say "postgres up on localhost:$PG_PORT (user postgres, data $PGDATA)"
+}
+
+stop() {
+  [[ -f "$PGDATA/postmaster.pid" ]] || return 0
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 && say "stopped postgres"
+  return 0
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 ;;
+  *) die "usage: $0 start|stop|status" ;;
+esac

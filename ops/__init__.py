@@ -1,0 +1,1 @@
+"""Operator commands: topic creation, replay and reconcile (`timestamp-ops`)."""

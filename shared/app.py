@@ -1,0 +1,25 @@
+"""What every FastAPI app of ours has: problem errors, correlation ids, health routes."""
+
+from collections.abc import Callable, Mapping
+from contextlib import AbstractAsyncContextManager
+
+from fastapi import FastAPI
+
+from shared.correlation import CorrelationIdMiddleware
+from shared.health import ReadinessCheck, health_router
+from shared.problems import install_problem_handlers
+
+Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
+
+
+def build_app(
+    title: str,
+    description: str,
+    lifespan: Lifespan,
+    checks: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
+) -> FastAPI:
+    app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    install_problem_handlers(app)
+    app.add_middleware(CorrelationIdMiddleware)
+    app.include_router(health_router(checks(app)))
+    return app

@@ -1,0 +1,34 @@
+"""`/health` (never touches dependencies) and `/ready` (checks them) for every service."""
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from fastapi import APIRouter
+
+from shared.responses import JsonResponse
+
+ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
+UP = {"status": "UP"}
+
+
+def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Liveness: the process answers")
+    async def health() -> dict[str, str]:
+        return UP
+
+    @router.get("/ready", summary="Readiness: dependencies reachable")
+    async def ready() -> JsonResponse:
+        report: dict[str, Any] = {}
+        healthy = True
+        for name, check in checks.items():
+            try:
+                report[name] = {"status": "UP", **await check()}
+            except Exception as error:  # a failed check is reported, not raised
+                healthy = False
+                report[name] = {"status": "DOWN", "error": type(error).__name__}
+        body = {"status": "UP" if healthy else "DOWN", "checks": report}
+        return JsonResponse(body, status_code=200 if healthy else 503)
+
+    return router

@@ -1,0 +1,80 @@
+"""The command message on `timestamp.command.v1` (SPEC §3.3): the one schema both sides use."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import orjson
+
+from shared.timestamps import InvalidTimestamp, format_rfc3339, parse_rfc3339
+
+FIELDS = ("command_id", "event_timestamp", "accepted_at")
+
+
+class PoisonMessage(ValueError):
+    """A record that can never be applied; it belongs in the dead-letter topic."""
+
+
+class NotJson(PoisonMessage):
+    """The record value is not a JSON document."""
+
+
+class WrongSchema(PoisonMessage):
+    """The JSON is not an object with exactly the command's fields, all strings."""
+
+
+class BadTimestamp(PoisonMessage):
+    """A timestamp field is not an RFC 3339 date-time."""
+
+
+class BadCommandId(PoisonMessage):
+    """`command_id` is not a UUID."""
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampCommand:
+    """One accepted command: its id is the ticket the client got back."""
+
+    command_id: UUID
+    event_timestamp: datetime
+    accepted_at: datetime
+
+    def key(self) -> bytes:
+        return str(self.command_id).encode()
+
+    def to_json(self) -> dict[str, str]:
+        return {
+            "command_id": str(self.command_id),
+            "event_timestamp": format_rfc3339(self.event_timestamp),
+            "accepted_at": format_rfc3339(self.accepted_at),
+        }
+
+    def encode(self) -> bytes:
+        return orjson.dumps(self.to_json())
+
+
+def decode_command(value: bytes | None) -> TimestampCommand:
+    """Decode a record value, raising a `PoisonMessage` subclass saying what is wrong."""
+    if value is None:
+        raise NotJson("record has no value (tombstone)")
+    try:
+        document: Any = orjson.loads(value)
+    except orjson.JSONDecodeError as error:
+        raise NotJson(f"value is not JSON: {error}") from None
+    if not isinstance(document, dict) or set(document) != set(FIELDS):
+        raise WrongSchema(f"expected a JSON object with exactly the fields {', '.join(FIELDS)}")
+    if not all(isinstance(document[name], str) for name in FIELDS):
+        raise WrongSchema("every field must be a string")
+    try:
+        command_id = UUID(document["command_id"])
+    except ValueError:
+        raise BadCommandId(f"command_id {document['command_id'][:64]!r} is not a UUID") from None
+    try:
+        return TimestampCommand(
+            command_id=command_id,
+            event_timestamp=parse_rfc3339(document["event_timestamp"]),
+            accepted_at=parse_rfc3339(document["accepted_at"]),
+        )
+    except InvalidTimestamp as error:
+        raise BadTimestamp(str(error)) from None

@@ -1,0 +1,35 @@
+"""Run a service the way every one runs: settings, logging, uvicorn + uvloop + httptools."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import uvicorn
+from fastapi import FastAPI
+
+from shared.logging import configure_logging
+from shared.settings import ServiceSettings, load_settings
+
+S = TypeVar("S", bound=ServiceSettings)
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Blocks until SIGTERM/SIGINT; in-flight requests finish, then the lifespan closes."""
+    config = uvicorn.Config(
+        app,
+        host=settings.server_host,
+        port=settings.server_port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        timeout_graceful_shutdown=20,
+        server_header=False,
+    )
+    uvicorn.Server(config).run()
+
+
+def run_service(name: str, kind: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    settings = load_settings(kind)
+    configure_logging(name, settings.log_level, settings.log_format)
+    serve(create_app(settings), settings)

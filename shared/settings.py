@@ -1,0 +1,82 @@
+"""Environment settings (SPEC §2), validated once at start-up."""
+
+from typing import Literal, TypeVar
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_TOPIC = "timestamp.command.v1"
+DEFAULT_GROUP = "timestamp-consumer-service-1"
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class ServiceSettings(BaseSettings):
+    """What every service has: where it listens and how it logs."""
+
+    model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+    server_host: str = "0.0.0.0"
+    server_port: int = Field(default=0, ge=1, le=65535)
+    log_level: LogLevel = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_level(cls, value: object) -> object:
+        return value.upper() if isinstance(value, str) else value
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach the brokers."""
+
+    kafka_broker: str = "localhost:9092"
+    kafka_client_id: str = "timestamp-cqrs"
+
+    @field_validator("kafka_broker")
+    @classmethod
+    def _hosts(cls, value: str) -> str:
+        hosts = [host.strip() for host in value.split(",") if host.strip()]
+        if not hosts or any(":" not in host for host in hosts):
+            raise ValueError("expected comma-separated host:port pairs, e.g. localhost:9092")
+        return ",".join(hosts)
+
+    @property
+    def bootstrap_servers(self) -> list[str]:
+        return self.kafka_broker.split(",")
+
+
+class DatabaseSettings(BaseSettings):
+    """How to reach PostgreSQL. `DB_URL` may carry the original's `jdbc:` prefix."""
+
+    db_url: str = "postgresql://localhost:5432/postgres"
+    db_username: str = "postgres"
+    db_password: SecretStr = SecretStr("")
+    db_pool_min: int = Field(default=1, ge=0, le=100)
+    db_pool_max: int = Field(default=10, ge=1, le=200)
+
+    @field_validator("db_url")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        url = value.strip().removeprefix("jdbc:")
+        if not url.startswith(("postgresql://", "postgres://")):
+            raise ValueError("expected postgresql://host:port/db or jdbc:postgresql://host:port/db")
+        return url
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseSettings)
+
+
+class SettingsError(SystemExit):
+    """Start-up stops with one line naming the offending variable."""
+
+
+def load_settings(kind: type[SettingsT]) -> SettingsT:
+    try:
+        return kind()
+    except ValidationError as error:
+        first = error.errors()[0]
+        variable = str(first["loc"][0]).upper() if first["loc"] else "?"
+        raise SettingsError(
+            f"configuration error: {variable}: {first['msg']} (got {first.get('input')!r})"
+        ) from None

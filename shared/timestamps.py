@@ -1,0 +1,74 @@
+"""Strict RFC 3339 §5.6 `date-time` parsing and the one canonical UTC rendering."""
+
+import re
+from datetime import UTC, datetime, timedelta, timezone
+
+MAX_LENGTH = 64
+EXAMPLE = "2009-09-28T19:03:12Z"
+
+_DATE_TIME = re.compile(
+    r"(?P<year>[0-9]{4})-(?P<month>[0-9]{2})-(?P<day>[0-9]{2})"
+    r"[Tt](?P<hour>[0-9]{2}):(?P<minute>[0-9]{2}):(?P<second>[0-9]{2})"
+    r"(?:\.(?P<fraction>[0-9]+))?"
+    r"(?P<offset>[Zz]|(?P<sign>[+-])(?P<off_hour>[0-9]{2}):(?P<off_minute>[0-9]{2}))"
+)
+
+
+class InvalidTimestamp(ValueError):
+    """The text is not an RFC 3339 date-time that we can store."""
+
+    def __init__(self, text: str, reason: str) -> None:
+        shown = text if len(text) <= MAX_LENGTH else text[:MAX_LENGTH] + "…"
+        super().__init__(
+            f"{shown!r} is not an RFC 3339 date-time ({reason}); expected e.g. {EXAMPLE}"
+        )
+        self.reason = reason
+
+
+def parse_rfc3339(text: str) -> datetime:
+    """Parse an RFC 3339 date-time into an aware UTC datetime, fractions cut to microseconds."""
+    if not text:
+        raise InvalidTimestamp(text, "empty")
+    if len(text) > MAX_LENGTH:
+        raise InvalidTimestamp(text, f"longer than {MAX_LENGTH} characters")
+    match = _DATE_TIME.fullmatch(text)
+    if match is None:
+        raise InvalidTimestamp(text, "expected YYYY-MM-DDTHH:MM:SS[.frac](Z|±HH:MM)")
+    fields = match.groupdict()
+    if fields["second"] == "60":
+        raise InvalidTimestamp(text, "leap seconds (:60) are not supported")
+    offset = _offset(text, fields)
+    fraction = (fields["fraction"] or "").ljust(6, "0")[:6]
+    try:
+        local = datetime(
+            int(fields["year"]),
+            int(fields["month"]),
+            int(fields["day"]),
+            int(fields["hour"]),
+            int(fields["minute"]),
+            int(fields["second"]),
+            int(fraction),
+            tzinfo=offset,
+        )
+        return local.astimezone(UTC)
+    except (ValueError, OverflowError) as error:
+        raise InvalidTimestamp(text, f"out of range: {error}") from None
+
+
+def _offset(text: str, fields: dict[str, str | None]) -> timezone:
+    if fields["sign"] is None:
+        return UTC
+    hours, minutes = int(fields["off_hour"] or 0), int(fields["off_minute"] or 0)
+    if hours > 23 or minutes > 59:
+        raise InvalidTimestamp(text, "offset out of range (-23:59..+23:59)")
+    delta = timedelta(hours=hours, minutes=minutes)
+    return timezone(-delta if fields["sign"] == "-" else delta)
+
+
+def format_rfc3339(moment: datetime) -> str:
+    """Render as UTC with `Z`, fractional seconds only when non-zero (trailing zeros cut)."""
+    utc = moment.astimezone(UTC)
+    text = utc.strftime("%Y-%m-%dT%H:%M:%S")
+    if utc.microsecond:
+        text += f".{utc.microsecond:06d}".rstrip("0")
+    return text + "Z"
