@@ -1,0 +1,76 @@
+"""Fixtures for the black-box suite: real Kafka, real PostgreSQL, our services over HTTP.
+
+Servers are found through the same settings the services read (KAFKA_BROKER, DB_URL, …), so
+the suite runs against `make up`, a docker-compose stack or a real cluster alike.
+"""
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import asyncpg
+import httpx
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+
+from integration.harness import ServiceProcess
+from ops.topics import TopicPlan, ensure_topics
+from shared.db import create_pool
+from shared.kafka import client_kwargs
+from shared.schema import ensure_schema
+from shared.settings import DatabaseSettings, KafkaSettings
+
+COMMAND_URL = os.environ.get("COMMAND_URL", "http://localhost:7080")
+CONSUMER_URL = os.environ.get("CONSUMER_URL", "http://localhost:7081")
+QUERY_URL = os.environ.get("QUERY_URL", "http://localhost:7082")
+
+
+@pytest.fixture(scope="session")
+def kafka_settings() -> KafkaSettings:
+    return KafkaSettings()
+
+
+@pytest.fixture(scope="session")
+def db_settings() -> DatabaseSettings:
+    return DatabaseSettings()
+
+
+@pytest.fixture(scope="session")
+async def db(db_settings: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(db_settings)
+    async with pool.acquire() as connection:
+        await ensure_schema(connection)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture(scope="session")
+async def http() -> AsyncIterator[httpx.AsyncClient]:
+    limits = httpx.Limits(max_connections=64)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        yield client
+
+
+@pytest.fixture
+async def admin(kafka_settings: KafkaSettings) -> AsyncIterator[AIOKafkaAdminClient]:
+    client = AIOKafkaAdminClient(**client_kwargs(kafka_settings, "tests"))
+    await client.start()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
+async def fresh_topic(kafka_settings: KafkaSettings) -> str:
+    """A new command topic (and its DLQ) of its own, so a test sees only its own records."""
+    topic = f"it.{uuid.uuid4().hex[:12]}"
+    await ensure_topics(kafka_settings, TopicPlan(topic, partitions=3))
+    return topic
+
+
+@pytest.fixture
+def services() -> Iterator[list[ServiceProcess]]:
+    """Processes a test starts; whatever is still running at the end is stopped."""
+    started: list[ServiceProcess] = []
+    yield started
+    for service in started:
+        service.kill()

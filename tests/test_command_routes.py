@@ -1,0 +1,116 @@
+"""command_service HTTP surface with a fake publisher: no broker needed."""
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from command_service.app import create_app
+from command_service.publisher import BrokerUnavailable
+from command_service.settings import CommandSettings
+from shared.messages import TimestampCommand
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.sent: list[tuple[TimestampCommand, str]] = []
+        self.down = False
+
+    async def publish(self, command: TimestampCommand, correlation_id: str) -> None:
+        if self.down:
+            raise BrokerUnavailable("no broker acknowledgement within 0.1s")
+        self.sent.append((command, correlation_id))
+
+
+@pytest.fixture
+def publisher() -> FakePublisher:
+    return FakePublisher()
+
+
+@pytest.fixture
+async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(CommandSettings(retry_after_s=7))
+    app.state.publisher = publisher  # no lifespan: the fake stands in for Kafka
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
+        yield client
+
+
+async def test_post_with_timestamp_publishes_normalised_command(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    response = await client.post("/api/v1/timestamp/2009-09-28T21:03:12.5+02:00")
+    assert response.status_code == 200
+    command, correlation_id = publisher.sent[0]
+    assert response.json() == {"id": str(command.command_id)}
+    assert command.to_json()["event_timestamp"] == "2009-09-28T19:03:12.5Z"
+    assert response.headers["correlationId"] == correlation_id
+    uuid.UUID(correlation_id)
+
+
+@pytest.mark.parametrize("path", ["/app", "/api/v1/timestamp"])
+async def test_post_without_timestamp_accepts_now_even_with_json_content_type(
+    client: httpx.AsyncClient, publisher: FakePublisher, path: str
+) -> None:
+    response = await client.post(path, headers={"Content-Type": "application/json"}, content=b"")
+    assert response.status_code == 200
+    assert len(publisher.sent) == 1
+
+
+@pytest.mark.parametrize("header", ["correlationId", "X-Correlation-ID"])
+async def test_given_correlation_id_is_echoed_and_published(
+    client: httpx.AsyncClient, publisher: FakePublisher, header: str
+) -> None:
+    given = "6ba7b810-9dad-11d1-80b4-00c04fd430c8"  # version 1, as the original's clients send
+    response = await client.post("/app", headers={header: given})
+    assert response.status_code == 200
+    assert response.headers["correlationId"] == given
+    assert publisher.sent[0][1] == given
+
+
+async def test_bad_correlation_id_is_a_400_problem(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    response = await client.post("/app", headers={"correlationId": "<script>"})
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 400
+    assert publisher.sent == []
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["2009-09-28T19:03:12", "20090928T190312Z", "2009-02-30T00:00:00Z", "x" * 500]
+)
+async def test_bad_timestamp_is_a_400_problem_with_an_example(
+    client: httpx.AsyncClient, publisher: FakePublisher, timestamp: str
+) -> None:
+    response = await client.post(f"/api/v1/timestamp/{timestamp}")
+    assert response.status_code == 400
+    body = response.json()
+    assert set(body) == {"type", "title", "status", "detail"}
+    assert "2009-09-28T19:03:12Z" in body["detail"]
+    assert publisher.sent == []
+
+
+async def test_broker_timeout_is_a_503_with_retry_after(
+    client: httpx.AsyncClient, publisher: FakePublisher
+) -> None:
+    publisher.down = True
+    response = await client.post("/app")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "7"
+    assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) -> None:
+    missing = await client.post("/nope")
+    wrong_method = await client.get("/app")
+    assert (missing.status_code, wrong_method.status_code) == (404, 405)
+    for response in (missing, wrong_method):
+        assert response.headers["content-type"] == "application/problem+json"
+
+
+async def test_health_does_not_touch_kafka(client: httpx.AsyncClient) -> None:
+    response = await client.get("/health")
+    assert response.json() == {"status": "UP"}
