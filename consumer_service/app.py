@@ -44,6 +44,8 @@ def _new_consumer(settings: ConsumerSettings) -> AIOKafkaConsumer:
         isolation_level="read_committed",
         fetch_max_wait_ms=50,
         max_poll_interval_ms=settings.max_poll_interval_ms,
+        session_timeout_ms=settings.kafka_session_timeout_ms,
+        heartbeat_interval_ms=settings.kafka_session_timeout_ms // 3,
     )
 
 

@@ -20,3 +20,4 @@ class ConsumerSettings(ServiceSettings, KafkaSettings, DatabaseSettings):
     retry_initial_s: float = Field(default=0.1, gt=0)
     retry_max_s: float = Field(default=5.0, gt=0)
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
+    kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)

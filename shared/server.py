@@ -1,6 +1,7 @@
 """Run a service the way every one runs: settings, logging, uvicorn + uvloop + httptools."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TypeVar
 
 import uvicorn
@@ -10,6 +11,17 @@ from shared.logging import configure_logging
 from shared.settings import ServiceSettings, load_settings
 
 S = TypeVar("S", bound=ServiceSettings)
+
+
+class _Server(uvicorn.Server):
+    """uvicorn re-raises SIGTERM once it has shut down gracefully, so the process would die of
+    the signal (exit -15). A clean, graceful stop is a success: exit code 0."""
+
+    @contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        with super().capture_signals():
+            yield
+            self._captured_signals.clear()
 
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
@@ -26,7 +38,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=20,
         server_header=False,
     )
-    uvicorn.Server(config).run()
+    _Server(config).run()
 
 
 def run_service(name: str, kind: type[S], create_app: Callable[[S], FastAPI]) -> None:

@@ -1,0 +1,98 @@
+"""A small, fast HTTP/1.1 keep-alive load client (httpx is the bottleneck above ~200 req/s),
+and an ingest run that records which ids were acknowledged with 200."""
+
+import asyncio
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+import orjson
+
+
+class RawConnection:
+    def __init__(self, host: str, port: int) -> None:
+        self.host, self.port = host, port
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    async def request(
+        self, method: str, path: str, timeout: float
+    ) -> tuple[int, bytes, dict[str, str]]:
+        async with asyncio.timeout(timeout):
+            if self._writer is None:
+                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+            assert self._reader is not None
+            head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: 0\r\n\r\n"
+            self._writer.write(head.encode())
+            raw = await self._reader.readuntil(b"\r\n\r\n")
+            lines = raw.decode("latin-1").split("\r\n")
+            status = int(lines[0].split(" ", 2)[1])
+            headers = {}
+            for line in lines[1:]:
+                if ":" in line:
+                    name, value = line.split(":", 1)
+                    headers[name.strip().lower()] = value.strip()
+            body = await self._reader.readexactly(int(headers.get("content-length", "0")))
+            if headers.get("connection", "").lower() == "close":
+                self.close()
+            return status, body, headers
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        self._reader = self._writer = None
+
+
+@dataclass
+class IngestResult:
+    acked: list[str] = field(default_factory=list)
+    statuses: Counter[int | str] = field(default_factory=Counter)
+    slowest_s: float = 0.0
+    retry_after: set[str] = field(default_factory=set)
+
+    def summary(self) -> str:
+        return (
+            f"acked={len(self.acked)} statuses={dict(self.statuses)} slowest={self.slowest_s:.2f}s"
+        )
+
+
+async def ingest(
+    url: str,
+    count: int,
+    connections: int = 32,
+    timeout: float = 30.0,
+    stop: asyncio.Event | None = None,
+    method: str = "POST",
+) -> IngestResult:
+    """POST `count` commands over `connections` keep-alive connections; a failed request is
+    recorded (status or exception name), never retried, so only 200s count as acknowledged."""
+    parts = urlsplit(url)
+    host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/app"
+    result = IngestResult()
+    remaining = iter(range(count))
+
+    async def worker() -> None:
+        connection = RawConnection(host, port)
+        for _ in remaining:
+            if stop is not None and stop.is_set():
+                break
+            started = time.monotonic()
+            try:
+                status, body, headers = await connection.request(method, path, timeout)
+            except (OSError, asyncio.IncompleteReadError, TimeoutError) as error:
+                connection.close()
+                result.statuses[type(error).__name__] += 1
+                await asyncio.sleep(0.05)
+                continue
+            finally:
+                result.slowest_s = max(result.slowest_s, time.monotonic() - started)
+            result.statuses[status] += 1
+            if status == 200:
+                result.acked.append(str(orjson.loads(body)["id"]))
+            elif "retry-after" in headers:
+                result.retry_after.add(headers["retry-after"])
+        connection.close()
+
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    return result
