@@ -10,7 +10,7 @@ export DB_URL ?= postgresql://localhost:5432/postgres
 export DB_USERNAME ?= postgres
 export DB_PASSWORD ?= postgres
 
-.PHONY: install up down status test test-unit test-integration lint clean
+.PHONY: install up down status test test-unit test-integration lint newman chaos clean
 
 install: $(STAMP)
 
@@ -37,6 +37,9 @@ test-unit: install
 
 test-integration: install
 	bash devstack/platform.sh with $(BIN)/pytest integration
+
+newman:
+	bash devstack/newman.sh
 
 lint: install
 	$(BIN)/ruff check .
