@@ -38,6 +38,10 @@ test-unit: install
 test-integration: install
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
+chaos: install
+	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 bash devstack/platform.sh with \
+		$(BIN)/pytest integration/test_faults.py integration/test_poison.py --timeout 1800
+
 newman:
 	bash devstack/newman.sh
 

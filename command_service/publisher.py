@@ -1,10 +1,17 @@
 """The producer's lifecycle and the one operation the routes need: publish and await the ack."""
 
 import asyncio
+from collections.abc import Callable
 
 import structlog
 from aiokafka import AIOKafkaProducer
-from aiokafka.errors import KafkaError
+from aiokafka.errors import (
+    InvalidProducerEpoch,
+    KafkaError,
+    OutOfOrderSequenceNumber,
+    ProducerFenced,
+    UnknownProducerId,
+)
 
 from command_service.settings import CommandSettings
 from shared.correlation import KAFKA_HEADER
@@ -18,14 +25,26 @@ class BrokerUnavailable(Exception):
     """Kafka did not acknowledge in time; the command may or may not have landed."""
 
 
+# After a broker outage the idempotent producer's sequence state can go stale, and every
+# later send fails the same way (aiokafka#1017); only a new producer (new producer id) recovers.
+WEDGED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
+
+
 class CommandPublisher:
-    def __init__(self, settings: CommandSettings) -> None:
+    def __init__(
+        self,
+        settings: CommandSettings,
+        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+    ) -> None:
         self._settings = settings
         self._topic = settings.kafka_publish_topic
         self._ack_timeout = settings.kafka_ack_timeout_s
         self._producer: AIOKafkaProducer | None = None
+        self._new_producer = producer_factory or self._default_producer
+        self._replacing = asyncio.Lock()
+        self._retiring: set[asyncio.Task[None]] = set()
 
-    def _new_producer(self) -> AIOKafkaProducer:
+    def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
             **client_kwargs(self._settings, "command"),
             acks="all",
@@ -74,7 +93,21 @@ class CommandPublisher:
                 f"no broker acknowledgement within {self._ack_timeout}s"
             ) from None
         except KafkaError as error:
+            if isinstance(error, WEDGED):
+                await self._replace(producer, error)
             raise BrokerUnavailable(f"broker error: {type(error).__name__}") from error
+
+    async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
+        async with self._replacing:
+            if self._producer is not wedged:
+                return  # another request already replaced it
+            _log.warning("producer wedged; replacing it", error_type=type(error).__name__)
+            fresh = self._new_producer()
+            await fresh.start()
+            self._producer = fresh
+        retiring = asyncio.create_task(wedged.stop())
+        self._retiring.add(retiring)
+        retiring.add_done_callback(self._retiring.discard)
 
     async def ready(self) -> dict[str, object]:
         producer = self._producer

@@ -74,3 +74,15 @@ def services() -> Iterator[list[ServiceProcess]]:
     yield started
     for service in started:
         service.kill()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    from integration.faults import REPORTS
+
+    if not REPORTS:
+        return
+    write = terminalreporter.write_line
+    write("")
+    write(f"{'fault test':<66} {'acked':>8} {'rows':>8} {'dlq':>5} {'lost':>5} {'dup':>5}")
+    for r in REPORTS:
+        write(f"{r.test:<66} {r.acked:>8} {r.rows:>8} {r.dlq:>5} {r.lost:>5} {r.duplicated:>5}")

@@ -1,0 +1,79 @@
+"""command_service/publisher.py with fake producers: bounded waits and wedge recovery."""
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
+
+from command_service.publisher import BrokerUnavailable, CommandPublisher
+from command_service.settings import CommandSettings
+from tests.test_messages import COMMAND
+
+
+class FakeProducer:
+    def __init__(self, outcome: BaseException | None = None, hang: bool = False) -> None:
+        self.outcome, self.hang = outcome, hang
+        self.sent: list[dict[str, Any]] = []
+        self.started = self.stopped = False
+
+    async def start(self) -> None:
+        self.started = True
+
+    async def stop(self) -> None:
+        self.stopped = True
+
+    async def send(self, topic: str, **record: Any) -> "asyncio.Future[None]":
+        self.sent.append({"topic": topic, **record})
+        delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        if self.outcome is not None:
+            delivery.set_exception(self.outcome)
+        elif not self.hang:
+            delivery.set_result(None)
+        return delivery
+
+
+async def _publisher(*producers: FakeProducer, timeout: float = 5.0) -> CommandPublisher:
+    queue = list(producers)
+    publisher = CommandPublisher(
+        CommandSettings(kafka_ack_timeout_s=timeout), producer_factory=lambda: queue.pop(0)
+    )
+    await publisher.start()
+    return publisher
+
+
+async def test_publish_sends_key_value_and_correlation_header() -> None:
+    producer = FakeProducer()
+    publisher = await _publisher(producer)
+    await publisher.publish(COMMAND, "52f2665d-c087-42e5-a571-89061021a37c")
+    [sent] = producer.sent
+    assert sent["topic"] == "timestamp.command.v1"
+    assert sent["key"] == COMMAND.key() and sent["value"] == COMMAND.encode()
+    assert sent["headers"] == [("correlationId", b"52f2665d-c087-42e5-a571-89061021a37c")]
+
+
+async def test_an_ack_that_never_comes_is_bounded() -> None:
+    publisher = await _publisher(FakeProducer(hang=True), timeout=0.05)
+    with pytest.raises(BrokerUnavailable, match="within 0.05s"):
+        await publisher.publish(COMMAND, "c")
+
+
+async def test_a_broker_error_is_unavailable_and_keeps_the_producer() -> None:
+    producer = FakeProducer(KafkaTimeoutError())
+    publisher = await _publisher(producer)
+    with pytest.raises(BrokerUnavailable):
+        await publisher.publish(COMMAND, "c")
+    producer.outcome = None
+    await publisher.publish(COMMAND, "c")
+    assert len(producer.sent) == 2
+
+
+async def test_a_wedged_idempotent_producer_is_replaced() -> None:
+    wedged, fresh = FakeProducer(OutOfOrderSequenceNumber()), FakeProducer()
+    publisher = await _publisher(wedged, fresh)
+    with pytest.raises(BrokerUnavailable, match="OutOfOrderSequenceNumber"):
+        await publisher.publish(COMMAND, "c")
+    await publisher.publish(COMMAND, "c")
+    assert fresh.started and len(fresh.sent) == 1
+    await asyncio.sleep(0)  # the wedged producer is stopped in the background
+    assert wedged.stopped
