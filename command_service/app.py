@@ -5,6 +5,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from command_service.metrics import CommandMetrics
 from command_service.publisher import CommandPublisher
 from command_service.routes import router
 from command_service.settings import CommandSettings
@@ -33,5 +34,6 @@ def create_app(settings: CommandSettings) -> FastAPI:
         checks,
     )
     app.state.settings = settings
+    app.state.metrics = CommandMetrics(app.state.registry)
     app.include_router(router)
     return app

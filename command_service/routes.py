@@ -1,5 +1,6 @@
 """HTTP edge of the command side: parse, publish, answer with the ticket id."""
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Annotated
@@ -9,6 +10,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from command_service.metrics import CommandMetrics
 from command_service.publisher import BrokerUnavailable, CommandPublisher
 from shared.messages import TimestampCommand
 from shared.problems import problem_response, problem_schema
@@ -56,13 +58,18 @@ router = APIRouter(tags=["commands"])
 
 async def _accept(moment: datetime, request: Request, publisher: CommandPublisher) -> Response:
     command = TimestampCommand(uuid.uuid4(), moment, datetime.now(UTC))
+    metrics: CommandMetrics = request.app.state.metrics
+    started = time.perf_counter()
     try:
         await publisher.publish(command, request.state.correlation_id)
     except BrokerUnavailable as error:
+        metrics.produced.labels("unavailable").inc()
         retry_after = str(request.app.state.settings.retry_after_s)
         return problem_response(
             503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
         )
+    metrics.produce_latency.observe(time.perf_counter() - started)
+    metrics.produced.labels("acknowledged").inc()
     return Response(orjson.dumps({"id": str(command.command_id)}), media_type="application/json")
 
 

@@ -2,7 +2,6 @@
 
 import asyncio
 import os
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from typing import Any
@@ -13,13 +12,16 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
 from consumer_service.dead_letters import DeadLetters
-from consumer_service.loop import AssignmentTracker, ConsumeLoop
+from consumer_service.loop import ConsumeLoop
+from consumer_service.metrics import ConsumerMetrics, ProgressCollector
+from consumer_service.progress import AssignmentTracker, Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from shared.app import build_app
 from shared.db import create_pool
 from shared.health import ReadinessCheck
 from shared.kafka import client_kwargs
+from shared.metrics import PoolCollector
 from shared.schema import ensure_schema
 
 _log = structlog.get_logger("consumer")
@@ -78,8 +80,9 @@ def _exit_on_crash(task: asyncio.Task[None]) -> None:
 class ConsumerRuntime:
     """Connects in the background (so `/health` answers at once), then runs the loop."""
 
-    def __init__(self, settings: ConsumerSettings) -> None:
+    def __init__(self, settings: ConsumerSettings, metrics: ConsumerMetrics) -> None:
         self.settings = settings
+        self.metrics = metrics
         self.pool: asyncpg.Pool | None = None
         self.consumer: AIOKafkaConsumer | None = None
         self.producer: AIOKafkaProducer | None = None
@@ -91,9 +94,10 @@ class ConsumerRuntime:
         self.consumer, self.producer = await _start_kafka(settings)
         topic = settings.kafka_consumer_topic
         self.loop = ConsumeLoop(
-            self.consumer, self.pool, DeadLetters(self.producer, topic), settings
+            self.consumer, self.pool, DeadLetters(self.producer, topic), settings, self.metrics
         )
-        self.consumer.subscribe([topic], listener=AssignmentTracker(self.loop.progress))
+        listener = AssignmentTracker(self.loop.progress, self.consumer)
+        self.consumer.subscribe([topic], listener=listener)
         await self.loop.run()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
@@ -115,7 +119,7 @@ class ConsumerRuntime:
 def create_app(settings: ConsumerSettings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        runtime = ConsumerRuntime(settings)
+        runtime = ConsumerRuntime(settings, ConsumerMetrics(app.state.registry))
         app.state.runtime = runtime
         task = asyncio.create_task(runtime.run(), name="consumer")
         task.add_done_callback(_exit_on_crash)
@@ -136,7 +140,20 @@ def create_app(settings: ConsumerSettings) -> FastAPI:
         checks,
     )
     app.state.settings = settings
+    app.state.registry.register(PoolCollector(lambda: getattr(_runtime(app), "pool", None)))
+    app.state.registry.register(ProgressCollector(lambda: _progress(app)))
     return app
+
+
+def _runtime(app: FastAPI) -> "ConsumerRuntime | None":
+    return getattr(app.state, "runtime", None)
+
+
+def _progress(app: FastAPI) -> tuple[Progress, AIOKafkaConsumer] | None:
+    runtime = _runtime(app)
+    if runtime is None or runtime.loop is None or runtime.consumer is None:
+        return None
+    return runtime.loop.progress, runtime.consumer
 
 
 async def _database_ready(app: FastAPI) -> dict[str, Any]:
@@ -155,16 +172,11 @@ async def _kafka_ready(app: FastAPI) -> dict[str, Any]:
     progress = loop.progress
     if not progress.assigned:
         raise RuntimeError("no partitions assigned")
-    lag = {}
-    for tp in progress.assigned:
-        end = consumer.highwater(tp)
-        done = progress.committed.get(tp)
-        lag[f"{tp.topic}-{tp.partition}"] = None if end is None or done is None else end - done
-    last = progress.last_commit_monotonic
+    age = progress.last_commit_age_s()
     return {
         "partitions": len(progress.assigned),
-        "lag": lag,
-        "last_commit_age_s": None if last is None else round(time.monotonic() - last, 3),
+        "lag": progress.lag(consumer),
+        "last_commit_age_s": None if age is None else round(age, 3),
         "applied": progress.applied,
         "dead_lettered": progress.dead_lettered,
         "retries": progress.retries,

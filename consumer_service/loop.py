@@ -3,16 +3,18 @@
 import asyncio
 import logging
 import time
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from consumer_service.dead_letters import DeadLetters
+from consumer_service.metrics import ConsumerMetrics
+from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
@@ -21,45 +23,8 @@ from shared.messages import PoisonMessage, TimestampCommand, decode_command
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
+T = TypeVar("T")
 _log = structlog.get_logger("consumer")
-
-
-@dataclass
-class Progress:
-    """What `/ready` and the metrics report about the loop."""
-
-    assigned: set[TopicPartition] = field(default_factory=set)
-    applied: int = 0
-    dead_lettered: int = 0
-    retries: int = 0
-    last_commit_monotonic: float | None = None
-    committed: dict[TopicPartition, int] = field(default_factory=dict)
-
-
-class AssignmentTracker(ConsumerRebalanceListener):
-    """Offsets are committed right after each batch's transaction, so a revoke has nothing
-    durable left to commit; an in-flight batch of a revoked partition fails its commit and is
-    redelivered to the new owner, where the idempotent insert makes it harmless."""
-
-    def __init__(self, progress: Progress) -> None:
-        self._progress = progress
-
-    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        self._progress.assigned -= set(revoked)
-        _log.info(
-            "partitions revoked", partitions=sorted(f"{tp.topic}-{tp.partition}" for tp in revoked)
-        )
-
-    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
-        self._progress.assigned = set(assigned)
-        _log.info(
-            "partitions assigned",
-            partitions=sorted(f"{tp.topic}-{tp.partition}" for tp in assigned),
-        )
-
-
-def names(partitions: set[TopicPartition]) -> list[str]:
-    return sorted(f"{tp.topic}-{tp.partition}" for tp in partitions)
 
 
 def correlation_id(record: Record) -> str | None:
@@ -76,12 +41,14 @@ class ConsumeLoop:
         pool: asyncpg.Pool,
         dead_letters: DeadLetters,
         settings: ConsumerSettings,
+        metrics: ConsumerMetrics,
     ) -> None:
         self._consumer = consumer
         self._pool = pool
         self._dead_letters = dead_letters
         self._settings = settings
         self.progress = Progress()
+        self.metrics = metrics
         self._stopping = asyncio.Event()
 
     def stop(self) -> None:
@@ -97,27 +64,33 @@ class ConsumeLoop:
                 await self.handle(batch)
 
     async def handle(self, batch: Batch) -> None:
+        size = sum(map(len, batch.values()))
+        self.metrics.batch_size.observe(size)
         commands = await self._decode(batch)
         started = time.perf_counter()
-        inserted = await retry_forever(
-            lambda: apply_batch(self._pool, commands),
-            "database write",
-            self._settings.retry_initial_s,
-            self._settings.retry_max_s,
-            on_retry=self._count_retry,
-        )
+        inserted = await self._retry("database write", lambda: apply_batch(self._pool, commands))
+        elapsed = time.perf_counter() - started
+        self.metrics.apply_latency.observe(elapsed)
+        self.metrics.records.labels("applied").inc(len(commands))
         self.progress.applied += len(commands)
         await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         _log.info(
             "batch applied",
-            records=sum(map(len, batch.values())),
+            records=size,
             commands=len(commands),
             inserted=inserted,
-            ms=round((time.perf_counter() - started) * 1000, 2),
+            ms=round(elapsed * 1000, 2),
         )
 
-    def _count_retry(self) -> None:
-        self.progress.retries += 1
+    async def _retry(self, operation: str, attempt: Callable[[], Awaitable[T]]) -> T:
+        def count() -> None:
+            self.progress.retries += 1
+            self.metrics.retries.labels(operation).inc()
+
+        settings = self._settings
+        return await retry_forever(
+            attempt, operation, settings.retry_initial_s, settings.retry_max_s, on_retry=count
+        )
 
     async def _decode(self, batch: Batch) -> list[TimestampCommand]:
         commands: list[TimestampCommand] = []
@@ -141,14 +114,10 @@ class ConsumeLoop:
         return commands
 
     async def _dead_letter(self, record: Record, error: PoisonMessage) -> None:
-        await retry_forever(
-            lambda: self._dead_letters.send(record, error),
-            "dead-letter publish",
-            self._settings.retry_initial_s,
-            self._settings.retry_max_s,
-            on_retry=self._count_retry,
-        )
+        await self._retry("dead-letter publish", lambda: self._dead_letters.send(record, error))
         self.progress.dead_lettered += 1
+        self.metrics.records.labels("dead_lettered").inc()
+        self.metrics.dead_letters.labels(type(error).__name__).inc()
         _log.warning(
             "record dead-lettered",
             correlationId=correlation_id(record),

@@ -1,4 +1,4 @@
-"""The batch write: one transaction, idempotent on the command id."""
+"""The batch write: one transaction, idempotent on the command id, announcing new ids."""
 
 from collections.abc import Sequence
 
@@ -6,26 +6,32 @@ import asyncpg
 
 from shared.db import Connection
 from shared.messages import TimestampCommand
+from shared.notifications import sql_notify_new_rows
 from shared.schema import TABLE
 
 INSERT = f"""
-INSERT INTO {TABLE} (id, event_timestamp, accepted_at)
-SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
-ON CONFLICT (id) DO NOTHING
+WITH inserted AS (
+    INSERT INTO {TABLE} (id, event_timestamp, accepted_at)
+    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+    ON CONFLICT (id) DO NOTHING
+    RETURNING id
+)
+{sql_notify_new_rows("inserted")}
 """
 
 
 async def write_batch(connection: Connection, commands: Sequence[TimestampCommand]) -> int:
-    """Insert the commands in the caller's transaction; return how many rows were new."""
+    """Insert the commands in the caller's transaction; return how many rows were new.
+    The NOTIFY naming them is delivered when that transaction commits."""
     if not commands:
         return 0
-    status = await connection.execute(
+    inserted = await connection.fetchval(
         INSERT,
         [c.command_id for c in commands],
         [c.event_timestamp for c in commands],
         [c.accepted_at for c in commands],
     )
-    return int(status.rsplit(" ", 1)[-1])
+    return int(inserted)
 
 
 async def apply_batch(pool: asyncpg.Pool, commands: Sequence[TimestampCommand]) -> int:

@@ -1,5 +1,6 @@
 """Property test of the HTTP surface: whatever arrives, no 5xx and no stack trace (issue 5.7)."""
 
+from collections.abc import Iterator
 from urllib.parse import quote
 
 import httpx
@@ -33,8 +34,9 @@ header_values = st.one_of(
 
 
 @pytest.fixture(scope="module")
-def client() -> httpx.Client:
-    return httpx.Client(timeout=10)
+def client() -> Iterator[httpx.Client]:
+    with httpx.Client(timeout=10) as client:
+        yield client
 
 
 @settings(

@@ -1,5 +1,7 @@
 """SQL reads of the read model: the CQRS view side."""
 
+import base64
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
@@ -8,23 +10,28 @@ import asyncpg
 from shared.schema import TABLE
 from shared.timestamps import format_rfc3339
 
-_BY_ID = f"SELECT id, event_timestamp, accepted_at, created_at FROM {TABLE} WHERE id = $1"
+_COLUMNS = "id, event_timestamp, accepted_at, created_at"
+_BY_ID = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = $1"
+# Keyset pagination on (event_timestamp, id), served by the index of the same name.
+_PAGE = f"""
+SELECT {_COLUMNS} FROM {TABLE}
+WHERE ($1::timestamptz IS NULL OR event_timestamp >= $1)
+  AND ($2::timestamptz IS NULL OR event_timestamp < $2)
+  AND ($3::timestamptz IS NULL OR (event_timestamp, id) > ($3, $4::uuid))
+ORDER BY event_timestamp, id
+LIMIT $5
+"""
 
 
 def record_json(row: asyncpg.Record) -> dict[str, str]:
     """Every value a string: the original's Go client decodes into map[string]string."""
     record_id = str(row["id"])
-    stamps: tuple[datetime, datetime, datetime] = (
-        row["event_timestamp"],
-        row["accepted_at"],
-        row["created_at"],
-    )
     return {
         "id": record_id,
         "command_id": record_id,
-        "event_timestamp": format_rfc3339(stamps[0]),
-        "accepted_at": format_rfc3339(stamps[1]),
-        "created_at": format_rfc3339(stamps[2]),
+        "event_timestamp": format_rfc3339(row["event_timestamp"]),
+        "accepted_at": format_rfc3339(row["accepted_at"]),
+        "created_at": format_rfc3339(row["created_at"]),
     }
 
 
@@ -34,3 +41,63 @@ async def fetch_record(pool: asyncpg.Pool, record_id: UUID) -> dict[str, str] | 
     except asyncpg.UndefinedTableError:  # the consumer has not created the schema yet
         return None
     return None if row is None else record_json(row)
+
+
+class InvalidCursor(ValueError):
+    pass
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a page ended: the last (event_timestamp, id) it returned."""
+
+    event_timestamp: datetime
+    id: UUID
+
+    def encode(self) -> str:
+        raw = f"{self.event_timestamp.isoformat()}|{self.id}".encode()
+        return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, cursor: str) -> "Position":
+        try:
+            raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+            stamp, record_id = raw.split("|")
+            moment = datetime.fromisoformat(stamp)
+            if moment.tzinfo is None:
+                raise ValueError("naive")
+            return cls(moment, UUID(record_id))
+        except ValueError:
+            raise InvalidCursor("cursor is not one this service handed out") from None
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[dict[str, str]]
+    next: Position | None
+
+
+async def fetch_page(
+    pool: asyncpg.Pool,
+    start: datetime | None,
+    end: datetime | None,
+    limit: int,
+    after: Position | None,
+) -> Page:
+    """Up to `limit` records with start <= event_timestamp < end, after `after`."""
+    try:
+        rows = await pool.fetch(
+            _PAGE,
+            start,
+            end,
+            None if after is None else after.event_timestamp,
+            None if after is None else after.id,
+            limit,
+        )
+    except asyncpg.UndefinedTableError:
+        return Page([], None)
+    last = rows[-1] if len(rows) == limit else None
+    return Page(
+        [record_json(row) for row in rows],
+        None if last is None else Position(last["event_timestamp"], last["id"]),
+    )

@@ -1,17 +1,31 @@
-"""HTTP edge of the read side."""
+"""HTTP edge of the read side: one record by id (optionally waiting for it), or a page."""
 
+import asyncio
 import uuid
-from typing import Annotated
+from contextlib import suppress
+from typing import Annotated, Any
 
 import asyncpg
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from query_service.records import fetch_record
+from query_service.records import InvalidCursor, Position, fetch_page, fetch_record
+from query_service.settings import QuerySettings
+from query_service.waiting import RecordWaiters
 from shared.db import DATABASE_DOWN
 from shared.problems import problem_response, problem_schema
+from shared.timestamps import InvalidTimestamp, parse_rfc3339
+
+EXAMPLE_ID = "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d"
+EXAMPLE_RECORD: dict[str, Any] = {
+    "id": EXAMPLE_ID,
+    "command_id": EXAMPLE_ID,
+    "event_timestamp": "2009-09-28T19:03:12Z",
+    "accepted_at": "2026-11-25T20:16:24.123456Z",
+    "created_at": "2026-11-25T20:16:24.131002Z",
+}
 
 
 class TimestampRecord(BaseModel):
@@ -21,18 +35,15 @@ class TimestampRecord(BaseModel):
     accepted_at: str
     created_at: str
 
+    model_config = {"json_schema_extra": {"examples": [EXAMPLE_RECORD]}}
+
+
+class TimestampPage(BaseModel):
+    items: list[TimestampRecord]
+    next_cursor: str | None
+
     model_config = {
-        "json_schema_extra": {
-            "examples": [
-                {
-                    "id": "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d",
-                    "command_id": "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d",
-                    "event_timestamp": "2009-09-28T19:03:12Z",
-                    "accepted_at": "2026-11-25T20:16:24.123456Z",
-                    "created_at": "2026-11-25T20:16:24.131002Z",
-                }
-            ]
-        }
+        "json_schema_extra": {"examples": [{"items": [EXAMPLE_RECORD], "next_cursor": None}]}
     }
 
 
@@ -41,57 +52,121 @@ def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
+def _waiters(request: Request) -> RecordWaiters:
+    waiters: RecordWaiters = request.app.state.waiters
+    return waiters
+
+
+def _settings(request: Request) -> QuerySettings:
+    settings: QuerySettings = request.app.state.settings
+    return settings
+
+
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
+Waiters = Annotated[RecordWaiters, Depends(_waiters)]
+Settings = Annotated[QuerySettings, Depends(_settings)]
 RecordId = Annotated[str, Path(description="The command id handed out by the command service")]
 
+
+def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
+    return problem_schema(
+        title, {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    )
+
+
+DATABASE_PROBLEM: dict[int | str, dict[str, Any]] = {
+    503: _problem(503, "Database unavailable", "ConnectionRefusedError")
+}
 router = APIRouter(tags=["records"])
+
+
+def _json(body: object) -> Response:
+    return Response(orjson.dumps(body), media_type="application/json")
+
+
+def _database_down(error: Exception) -> Response:
+    return problem_response(
+        503, "Database unavailable", type(error).__name__, headers={"Retry-After": "2"}
+    )
 
 
 @router.get(
     "/api/v1/timestamp/{record_id}",
     response_model=TimestampRecord,
     responses={
-        400: problem_schema(
-            "The id is not a UUID",
-            {
-                "type": "about:blank",
-                "title": "Invalid id",
-                "status": 400,
-                "detail": "'abc' is not a UUID",
-            },
-        ),
-        404: problem_schema(
-            "No record with this id (yet)",
-            {
-                "type": "about:blank",
-                "title": "Not Found",
-                "status": 404,
-                "detail": "no record with id 0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d",
-            },
-        ),
-        503: problem_schema(
-            "PostgreSQL is unreachable",
-            {
-                "type": "about:blank",
-                "title": "Database unavailable",
-                "status": 503,
-                "detail": "ConnectionRefusedError",
-            },
-        ),
+        400: _problem(400, "Invalid id", "'abc' is not a UUID"),
+        404: _problem(404, "Not Found", f"no record with id {EXAMPLE_ID}"),
+        **DATABASE_PROBLEM,
     },
-    summary="Read one record by its command id",
+    summary="Read one record by its command id, optionally waiting for it to arrive",
 )
-async def get_record(record_id: RecordId, pool: Pool) -> Response:
+async def get_record(
+    record_id: RecordId,
+    pool: Pool,
+    waiters: Waiters,
+    settings: Settings,
+    wait: Annotated[
+        float | None,
+        Query(description="Seconds to hold the request until the record exists (bounded)"),
+    ] = None,
+) -> Response:
     try:
         key = uuid.UUID(record_id)
     except ValueError:
         return problem_response(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
+    if wait is not None and not 0 <= wait <= settings.max_wait_s:
+        return problem_response(
+            400, "Invalid wait", f"wait must be between 0 and {settings.max_wait_s:g} seconds"
+        )
     try:
         record = await fetch_record(pool, key)
+        if record is None and wait:
+            record = await _wait_for(key, wait, pool, waiters)
     except DATABASE_DOWN as error:
-        return problem_response(
-            503, "Database unavailable", type(error).__name__, headers={"Retry-After": "2"}
-        )
+        return _database_down(error)
     if record is None:
         return problem_response(404, "Not Found", f"no record with id {key}")
-    return Response(orjson.dumps(record), media_type="application/json")
+    return _json(record)
+
+
+async def _wait_for(
+    key: uuid.UUID, wait: float, pool: asyncpg.Pool, waiters: RecordWaiters
+) -> dict[str, str] | None:
+    async with waiters.waiter(key) as arrived:
+        record = await fetch_record(pool, key)  # it may have landed before we registered
+        if record is not None:
+            return record
+        with suppress(TimeoutError):
+            await asyncio.wait_for(arrived, wait)
+    return await fetch_record(pool, key)
+
+
+@router.get(
+    "/api/v1/timestamps",
+    response_model=TimestampPage,
+    responses={
+        400: _problem(400, "Bad Request", "from: not an RFC 3339 date-time"),
+        **DATABASE_PROBLEM,
+    },
+    summary="List records by event_timestamp range, oldest first, keyset-paged",
+)
+async def list_records(
+    pool: Pool,
+    settings: Settings,
+    start: Annotated[str | None, Query(alias="from", description="Inclusive lower bound")] = None,
+    end: Annotated[str | None, Query(alias="to", description="Exclusive upper bound")] = None,
+    limit: Annotated[int, Query(ge=1, description="Page size (bounded)")] = 100,
+    cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
+) -> Response:
+    if limit > settings.page_max_limit:
+        return problem_response(400, "Bad Request", f"limit must be ≤ {settings.page_max_limit}")
+    try:
+        bounds = [None if text is None else parse_rfc3339(text) for text in (start, end)]
+        after = None if cursor is None else Position.decode(cursor)
+    except (InvalidTimestamp, InvalidCursor) as error:
+        return problem_response(400, "Bad Request", str(error))
+    try:
+        page = await fetch_page(pool, bounds[0], bounds[1], limit, after)
+    except DATABASE_DOWN as error:
+        return _database_down(error)
+    return _json({"items": page.items, "next_cursor": page.next and page.next.encode()})

@@ -4,9 +4,11 @@ from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from shared.correlation import CorrelationIdMiddleware
 from shared.health import ReadinessCheck, health_router
+from shared.metrics import HttpMetricsMiddleware, metrics_router
 from shared.problems import install_problem_handlers
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
@@ -21,5 +23,9 @@ def build_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
     app.add_middleware(CorrelationIdMiddleware)
+    registry = CollectorRegistry()
+    app.add_middleware(HttpMetricsMiddleware, registry=registry)
+    app.state.registry = registry
     app.include_router(health_router(checks(app)))
+    app.include_router(metrics_router(registry))
     return app

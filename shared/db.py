@@ -40,5 +40,9 @@ async def create_pool(settings: DatabaseSettings, min_size: int | None = None) -
     return pool
 
 
-async def connect(settings: DatabaseSettings) -> asyncpg.Connection:
-    return await asyncpg.connect(**connect_kwargs(settings), command_timeout=30)
+async def connect(settings: DatabaseSettings, application_name: str) -> asyncpg.Connection:
+    return await asyncpg.connect(
+        **connect_kwargs(settings),
+        command_timeout=30,
+        server_settings={"application_name": application_name},
+    )

@@ -1,5 +1,6 @@
 """structlog configured once: JSON lines on stdout, console rendering on a terminal."""
 
+import io
 import logging
 import sys
 from typing import Any
@@ -23,6 +24,8 @@ def _service_adder(service: str) -> Processor:
 
 def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
     """Route structlog and the standard library (uvicorn, aiokafka) to one renderer."""
+    if isinstance(sys.stdout, io.TextIOWrapper):
+        sys.stdout.reconfigure(line_buffering=True)  # a log line is visible when written
     console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,

@@ -1,0 +1,71 @@
+"""What the consumer counts, plus lag and commit age read from its progress at scrape time."""
+
+from collections.abc import Callable, Iterable
+
+from aiokafka import AIOKafkaConsumer
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
+
+from consumer_service.progress import Progress
+from shared.metrics import LATENCY_BUCKETS
+
+
+class ConsumerMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.records = Counter(
+            "consumer_records_total",
+            "Records handled, by outcome",
+            ["outcome"],
+            registry=registry,
+        )
+        self.dead_letters = Counter(
+            "consumer_dead_letters_total",
+            "Records sent to the dead-letter topic",
+            ["reason"],
+            registry=registry,
+        )
+        self.retries = Counter(
+            "consumer_retries_total",
+            "Transient failures retried",
+            ["operation"],
+            registry=registry,
+        )
+        self.batch_size = Histogram(
+            "consumer_batch_size",
+            "Records per poll/transaction",
+            buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
+            registry=registry,
+        )
+        self.apply_latency = Histogram(
+            "consumer_apply_latency_seconds",
+            "One batch's database transaction",
+            buckets=LATENCY_BUCKETS,
+            registry=registry,
+        )
+
+
+class ProgressCollector(Collector):
+    def __init__(self, source: Callable[[], tuple[Progress, AIOKafkaConsumer] | None]) -> None:
+        self._source = source
+
+    def collect(self) -> Iterable[Metric]:
+        source = self._source()
+        if source is None:
+            return []
+        progress, consumer = source
+        lag = GaugeMetricFamily(
+            "consumer_lag_records", "End offset minus committed offset", labels=["partition"]
+        )
+        for partition, value in progress.lag(consumer).items():
+            if value is not None:
+                lag.add_metric([partition], value)
+        assigned = GaugeMetricFamily("consumer_assigned_partitions", "Partitions owned now")
+        assigned.add_metric([], len(progress.assigned))
+        metrics: list[Metric] = [lag, assigned]
+        age = progress.last_commit_age_s()
+        if age is not None:
+            commit = GaugeMetricFamily("consumer_last_commit_age_seconds", "Since the last commit")
+            commit.add_metric([], age)
+            metrics.append(commit)
+        return metrics

@@ -1,0 +1,58 @@
+"""What the loop has done and owns: for `/ready`, `/metrics` and the logs."""
+
+import time
+from dataclasses import dataclass, field
+
+import structlog
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+
+_log = structlog.get_logger("consumer")
+
+
+def partition_name(tp: TopicPartition) -> str:
+    return f"{tp.topic}-{tp.partition}"
+
+
+@dataclass
+class Progress:
+    assigned: set[TopicPartition] = field(default_factory=set)
+    applied: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+    last_commit_monotonic: float | None = None
+    committed: dict[TopicPartition, int] = field(default_factory=dict)
+
+    def lag(self, consumer: AIOKafkaConsumer) -> dict[str, int | None]:
+        """Records not yet committed, per assigned partition (None until the first fetch)."""
+        lag: dict[str, int | None] = {}
+        for tp in sorted(self.assigned):
+            end = consumer.highwater(tp)
+            done = self.committed.get(tp)
+            lag[partition_name(tp)] = None if end is None or done is None else max(0, end - done)
+        return lag
+
+    def last_commit_age_s(self) -> float | None:
+        last = self.last_commit_monotonic
+        return None if last is None else time.monotonic() - last
+
+
+class AssignmentTracker(ConsumerRebalanceListener):
+    """Offsets are committed right after each batch's transaction, so a revoke has nothing
+    durable left to commit; an in-flight batch of a revoked partition fails its commit and is
+    redelivered to the new owner, where the idempotent insert makes it harmless."""
+
+    def __init__(self, progress: Progress, consumer: AIOKafkaConsumer) -> None:
+        self._progress = progress
+        self._consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self._progress.assigned -= set(revoked)
+        for tp in revoked:
+            self._progress.committed.pop(tp, None)
+        _log.info("partitions revoked", partitions=sorted(map(partition_name, revoked)))
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        self._progress.assigned = set(assigned)
+        for tp in assigned:
+            self._progress.committed[tp] = await self._consumer.committed(tp) or 0
+        _log.info("partitions assigned", partitions=sorted(map(partition_name, assigned)))

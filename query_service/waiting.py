@@ -1,0 +1,110 @@
+"""Read-your-writes without polling: one LISTEN connection wakes exactly the waiters concerned.
+
+The consumer NOTIFYs the ids of each committed batch (shared/notifications.py). Waiters are
+futures keyed by id; a notification resolves those it names. When the LISTEN connection is
+lost, notifications sent meanwhile are lost too, so after re-listening every waiter is
+re-checked against the table once.
+"""
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
+from uuid import UUID
+
+import asyncpg
+import structlog
+
+from shared.db import Connection
+from shared.notifications import CHANNEL, decode_payload
+from shared.schema import TABLE
+
+_log = structlog.get_logger("waiting")
+LISTENER_NAME = "timestamp-query-listener"  # application_name of the LISTEN connection
+_EXISTING = f"SELECT id FROM {TABLE} WHERE id = ANY($1::uuid[])"
+Connect = Callable[[], Awaitable[asyncpg.Connection]]
+
+
+class RecordWaiters:
+    def __init__(self, connect: Connect, pool: asyncpg.Pool, ping_every_s: float = 2.0) -> None:
+        self._connect = connect
+        self._pool = pool
+        self._ping_every_s = ping_every_s
+        self._waiters: dict[UUID, set[asyncio.Future[None]]] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._rechecks: set[asyncio.Task[None]] = set()
+        self.listening = asyncio.Event()
+        self.reconnects = 0
+
+    @property
+    def waiting(self) -> int:
+        return sum(map(len, self._waiters.values()))
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._keep_listening(), name="listen")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+
+    @asynccontextmanager
+    async def waiter(self, record_id: UUID) -> AsyncIterator["asyncio.Future[None]"]:
+        """Register before re-checking the table, so no notification falls in between."""
+        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._waiters.setdefault(record_id, set()).add(arrived)
+        try:
+            yield arrived
+        finally:
+            futures = self._waiters.get(record_id)
+            if futures is not None:
+                futures.discard(arrived)
+                if not futures:
+                    del self._waiters[record_id]
+
+    def _wake(self, ids: set[UUID]) -> None:
+        for record_id in ids:
+            for arrived in self._waiters.get(record_id, ()):
+                if not arrived.done():
+                    arrived.set_result(None)
+
+    def _on_notification(self, _: Connection, __: int, ___: str, payload: object) -> None:
+        ids = decode_payload(str(payload))
+        if ids is None:
+            task = asyncio.create_task(self._recheck_all())
+            self._rechecks.add(task)
+            task.add_done_callback(self._rechecks.discard)
+        else:
+            self._wake(ids & self._waiters.keys())
+
+    async def _recheck_all(self) -> None:
+        if self._waiters:
+            rows = await self._pool.fetch(_EXISTING, list(self._waiters))
+            self._wake({row["id"] for row in rows})
+
+    async def _keep_listening(self) -> None:
+        while True:
+            try:
+                await self._listen_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception as error:  # noqa: BLE001 - any loss means: reconnect
+                _log.warning("LISTEN connection lost; reconnecting", error=type(error).__name__)
+            self.listening.clear()
+            self.reconnects += 1
+            await asyncio.sleep(0.5)
+
+    async def _listen_once(self) -> None:
+        connection = await self._connect()
+        try:
+            lost = asyncio.Event()
+            connection.add_termination_listener(lambda _: lost.set())
+            await connection.add_listener(CHANNEL, self._on_notification)
+            self.listening.set()
+            await self._recheck_all()  # whatever committed while nobody listened
+            while not lost.is_set():
+                with suppress(TimeoutError):
+                    await asyncio.wait_for(lost.wait(), self._ping_every_s)
+                await connection.fetchval("SELECT 1", timeout=self._ping_every_s)
+            raise ConnectionError("the LISTEN connection was closed")
+        finally:
+            connection.terminate()
