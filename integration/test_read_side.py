@@ -68,7 +68,6 @@ async def test_wait_returns_within_ms_of_the_commit(
     assert response.status_code == 200
     assert response.json()["id"] == str(command.command_id)
 
-
     async def applied() -> str | None:
         lines = [json.loads(line) for line in consumer.log_lines() if '"batch applied"' in line]
         return str(lines[-1]["timestamp"]) if lines else None
