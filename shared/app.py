@@ -9,7 +9,7 @@ from prometheus_client import CollectorRegistry
 from shared.correlation import CorrelationIdMiddleware
 from shared.health import ReadinessCheck, health_router
 from shared.metrics import HttpMetricsMiddleware, metrics_router
-from shared.problems import install_problem_handlers
+from shared.problems import document_problems, install_problem_handlers
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
@@ -22,6 +22,7 @@ def build_app(
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     install_problem_handlers(app)
+    document_problems(app)
     app.add_middleware(CorrelationIdMiddleware)
     registry = CollectorRegistry()
     app.add_middleware(HttpMetricsMiddleware, registry=registry)

@@ -16,7 +16,7 @@ _log = structlog.get_logger("problems")
 
 
 class Problem(BaseModel):
-    """The body of every error response."""
+    """RFC 9457 problem details: the body of every error response."""
 
     type: str = "about:blank"
     title: str
@@ -31,13 +31,52 @@ def problem_response(
     return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=MEDIA_TYPE)
 
 
+_PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
+
+
 def problem_schema(description: str, example: dict[str, Any]) -> dict[str, Any]:
     """An OpenAPI `responses` entry for a problem+json answer."""
     return {
         "description": description,
-        "model": Problem,
-        "content": {MEDIA_TYPE: {"example": example}},
+        "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": example}},
     }
+
+
+def document_problems(app: FastAPI) -> None:
+    """Add the Problem schema to the app's OpenAPI components (the routes refer to it)."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = build()
+            schemas = spec.setdefault("components", {}).setdefault("schemas", {})
+            schemas["Problem"] = Problem.model_json_schema()
+            for name in ("HTTPValidationError", "ValidationError"):
+                schemas.pop(name, None)
+            for operation in _operations(spec):
+                _validation_is_a_400(operation["responses"])
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _operations(spec: dict[str, Any]) -> list[dict[str, Any]]:
+    return [op for path in spec.get("paths", {}).values() for op in path.values()]
+
+
+def _validation_is_a_400(responses: dict[str, Any]) -> None:
+    """FastAPI documents 422 for invalid parameters; we answer those with a 400 problem."""
+    if responses.pop("422", None) is not None and "400" not in responses:
+        responses["400"] = problem_schema(
+            "Invalid request parameters",
+            {
+                "type": "about:blank",
+                "title": "Bad Request",
+                "status": 400,
+                "detail": "query.limit: Input should be greater than or equal to 1",
+            },
+        )
 
 
 _TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 503: "Unavailable"}
