@@ -23,12 +23,17 @@ def error_headers(
 
 
 class DeadLetters:
-    def __init__(self, producer: AIOKafkaProducer, source_topic: str) -> None:
+    """Without a producer (a replay), poison is only counted: the service dead-lettered it
+    when it first consumed the record, and a second copy would be a duplicate."""
+
+    def __init__(self, producer: AIOKafkaProducer | None, source_topic: str) -> None:
         self._producer = producer
         self.topic = dead_letter_topic(source_topic)
 
     async def send(self, record: ConsumerRecord[bytes, bytes], error: Exception) -> None:
         """Return once the DLQ record is acknowledged (acks=all)."""
+        if self._producer is None:
+            return
         delivery = await self._producer.send(
             self.topic,
             key=record.key,

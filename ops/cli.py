@@ -1,18 +1,49 @@
 """`timestamp-ops`: what a person on call runs."""
 
 import asyncio
+import logging
+import time
 from typing import Annotated
 
+import asyncpg
+import orjson
 import typer
+from aiokafka.errors import KafkaError
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskProgressColumn,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
 
+from consumer_service.settings import ConsumerSettings
+from ops.databases import ensure_database
+from ops.reconcile import Reconciliation, reconcile
+from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
 from ops.topics import TopicPlan, ensure_topics
+from shared.logging import configure_logging
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
-app = typer.Typer(help="Operate timestamp-cqrs: topics, replay, reconcile.", no_args_is_help=True)
+app = typer.Typer(
+    help="Operate timestamp-cqrs: topics, replay, reconcile.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 topics_app = typer.Typer(help="Manage the command topic and its dead-letter topic.")
 app.add_typer(topics_app, name="topics")
-console = Console()
+console = Console(stderr=True)
+
+TopicOption = Annotated[
+    str | None,
+    typer.Option(help="Command topic [env KAFKA_CONSUMER_TOPIC, default " + DEFAULT_TOPIC + "]"),
+]
+DbUrlOption = Annotated[
+    str | None, typer.Option("--db-url", help="Target database (created if missing) [env DB_URL]")
+]
 
 
 @topics_app.command("ensure")
@@ -29,8 +60,136 @@ def topics_ensure(
     plan = TopicPlan(topic, partitions, replication)
     outcome = asyncio.run(ensure_topics(settings, plan, wait))
     for name, state in outcome.items():
-        console.print(f"{name}: {state}")
+        typer.echo(f"{name}: {state}")
+
+
+def _quiet_logging() -> None:
+    configure_logging("timestamp-ops", "WARNING", "console")
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # outcomes are reported here
+
+
+def _settings(topic: str | None, db_url: str | None, group: str | None) -> ConsumerSettings:
+    settings = load_settings(ConsumerSettings)
+    overrides = {"kafka_consumer_topic": topic, "db_url": db_url, "kafka_group_id": group}
+    update = {key: value for key, value in overrides.items() if value is not None}
+    return ConsumerSettings.model_validate({**settings.model_dump(), **update})
+
+
+@app.command("replay")
+def replay_command(
+    group: Annotated[
+        str | None,
+        typer.Option(help="Replay through this new consumer group [default: a fresh one]"),
+    ] = None,
+    reset_group_: Annotated[
+        bool,
+        typer.Option(
+            "--reset-group",
+            help="Reset the service's group (KAFKA_GROUP_ID) to the "
+            "earliest offsets and replay through it; refused while it has members",
+        ),
+    ] = False,
+    topic: TopicOption = None,
+    db_url: DbUrlOption = None,
+    batch: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 10_000,
+) -> None:
+    """Rebuild the read model from the topic's earliest offset. Exits 0 once caught up with the
+    end offsets taken at start; safe to re-run (writes are idempotent)."""
+    if group and reset_group_:
+        raise typer.BadParameter("use either --group or --reset-group")
+    _quiet_logging()
+    chosen = None if reset_group_ else (group or f"timestamp-replay-{int(time.time())}")
+    settings = _settings(topic, db_url, chosen).model_copy(update={"batch_max_records": batch})
+    if asyncio.run(ensure_database(settings)):
+        console.print(f"created database {settings.db_url}")
+    if reset_group_:
+        try:
+            asyncio.run(reset_group(settings, settings.kafka_group_id))
+        except GroupInUse as error:
+            console.print(f"[red]refused:[/red] {error}")
+            raise typer.Exit(2) from None
+    console.print(
+        f"replaying {settings.kafka_consumer_topic} through group "
+        f"{settings.kafka_group_id!r} into {settings.db_url}"
+    )
+    with _progress_bar() as bar:
+        task = bar.add_task("replay", total=None, rate="")
+
+        def report(progress: ReplayProgress) -> None:
+            bar.update(
+                task,
+                total=progress.total,
+                completed=progress.done,
+                rate=f"{progress.rate():,.0f} records/s",
+            )
+
+        result = asyncio.run(replay(settings, settings.kafka_group_id, report))
+    elapsed = time.monotonic() - result.started
+    typer.echo(
+        f"replayed {result.done} records in {elapsed:.1f} s ({result.rate():,.0f} records/s)"
+    )
+
+
+def _progress_bar() -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeRemainingColumn(),
+        console=console,
+        refresh_per_second=4,
+    )
+
+
+@app.command("reconcile")
+def reconcile_command(
+    topic: TopicOption = None,
+    db_url: DbUrlOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
+) -> None:
+    """Read the topic end to end and compare it with the table. Exit 0 when they agree."""
+    _quiet_logging()
+    settings = _settings(topic, db_url, None)
+    with _progress_bar() as bar:
+        task = bar.add_task("read topic", total=None, rate="")
+
+        def report(done: int, total: int) -> None:
+            bar.update(task, total=total, completed=done)
+
+        result = asyncio.run(reconcile(settings, settings, settings.kafka_consumer_topic, report))
+    if as_json:
+        typer.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
+    else:
+        _print_reconciliation(result)
+    raise typer.Exit(0 if result.agrees else 1)
+
+
+def _print_reconciliation(result: Reconciliation) -> None:
+    table = Table(title=f"topic {result.topic} vs table", show_header=False)
+    for label, value in [
+        ("records in topic", result.topic_records),
+        ("commands", result.commands),
+        ("distinct ids", result.distinct_ids),
+        ("poison records", result.poison),
+        ("dead-letter records", result.dead_letters),
+        ("rows in table", result.rows),
+        ("ids missing from the table", result.missing),
+        ("rows not in the topic", result.extra),
+        ("rows that differ", result.differing),
+    ]:
+        table.add_row(label, f"{value:,}")
+    Console().print(table)
+    for name, ids in result.samples.items():
+        if ids:
+            typer.echo(f"{name}: {', '.join(ids)}")
+    typer.echo("AGREE" if result.agrees else "DISAGREE")
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except (LookupError, KafkaError, OSError, asyncpg.PostgresError) as error:
+        console.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+        raise SystemExit(2) from None

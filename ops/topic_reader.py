@@ -1,0 +1,64 @@
+"""Read a whole topic, from its beginning to the end offsets taken at start, without a group."""
+
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.structs import ConsumerRecord
+
+from shared.kafka import client_kwargs
+from shared.settings import KafkaSettings
+
+Record = ConsumerRecord[bytes, bytes]
+
+
+@dataclass(frozen=True)
+class TopicExtent:
+    beginnings: dict[TopicPartition, int]
+    ends: dict[TopicPartition, int]
+
+    @property
+    def size(self) -> int:
+        return sum(self.ends[tp] - self.beginnings[tp] for tp in self.ends)
+
+
+async def topic_extent(settings: KafkaSettings, topic: str) -> TopicExtent:
+    consumer = AIOKafkaConsumer(topic, **client_kwargs(settings, "ops"))
+    await consumer.start()
+    try:
+        tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]
+        if not tps:
+            raise LookupError(f"topic {topic} does not exist")
+        return TopicExtent(
+            dict(await consumer.beginning_offsets(tps)), dict(await consumer.end_offsets(tps))
+        )
+    finally:
+        await consumer.stop()
+
+
+async def read_topic(
+    settings: KafkaSettings, extent: TopicExtent, max_records: int = 10_000
+) -> AsyncIterator[Sequence[Record]]:
+    """Yield batches of records until every partition reached its end offset in `extent`."""
+    consumer = AIOKafkaConsumer(
+        **client_kwargs(settings, "ops"),
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        max_partition_fetch_bytes=4 * 1024 * 1024,
+    )
+    await consumer.start()
+    try:
+        pending = {tp for tp in extent.ends if extent.ends[tp] > extent.beginnings[tp]}
+        consumer.assign(sorted(pending))
+        for tp in pending:
+            consumer.seek(tp, extent.beginnings[tp])
+        while pending:
+            batch = await consumer.getmany(*pending, timeout_ms=500, max_records=max_records)
+            for tp, records in batch.items():
+                inside = [r for r in records if r.offset < extent.ends[tp]]
+                if inside:
+                    yield inside
+                if records and records[-1].offset + 1 >= extent.ends[tp]:
+                    pending.discard(tp)
+    finally:
+        await consumer.stop()
