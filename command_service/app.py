@@ -28,12 +28,12 @@ def create_app(settings: CommandSettings) -> FastAPI:
         return {"kafka": lambda: app.state.publisher.ready()}
 
     app = build_app(
+        settings,
         "timestamp command service",
         "Accepts timestamp commands and hands back a ticket id once Kafka acknowledged them.",
         lifespan,
         checks,
     )
-    app.state.settings = settings
     app.state.metrics = CommandMetrics(app.state.registry)
     app.include_router(router)
     return app

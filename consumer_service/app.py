@@ -134,12 +134,12 @@ def create_app(settings: ConsumerSettings) -> FastAPI:
         return {"database": lambda: _database_ready(app), "kafka": lambda: _kafka_ready(app)}
 
     app = build_app(
+        settings,
         "timestamp consumer service",
         "Writes timestamp commands from Kafka into PostgreSQL; HTTP for operations only.",
         lifespan,
         checks,
     )
-    app.state.settings = settings
     app.state.registry.register(PoolCollector(lambda: getattr(_runtime(app), "pool", None)))
     app.state.registry.register(ProgressCollector(lambda: _progress(app)))
     return app

@@ -32,12 +32,12 @@ def create_app(settings: QuerySettings) -> FastAPI:
         return {"database": lambda: _database_ready(app)}
 
     app = build_app(
+        settings,
         "timestamp query service",
         "Reads timestamp records back by ticket id, waits for them, and lists them by time.",
         lifespan,
         checks,
     )
-    app.state.settings = settings
     app.state.registry.register(PoolCollector(lambda: getattr(app.state, "pool", None)))
     app.include_router(router)
     return app

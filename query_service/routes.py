@@ -16,6 +16,7 @@ from query_service.settings import QuerySettings
 from query_service.waiting import RecordWaiters
 from shared.db import DATABASE_DOWN
 from shared.problems import problem_response, problem_schema
+from shared.security import require_token
 from shared.timestamps import InvalidTimestamp, parse_rfc3339
 
 EXAMPLE_ID = "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d"
@@ -146,9 +147,11 @@ async def _wait_for(
     response_model=TimestampPage,
     responses={
         400: _problem(400, "Bad Request", "from: not an RFC 3339 date-time"),
+        401: _problem(401, "Unauthorized", "a valid bearer token is required"),
         **DATABASE_PROBLEM,
     },
     summary="List records by event_timestamp range, oldest first, keyset-paged",
+    dependencies=[Depends(require_token)],
 )
 async def list_records(
     pool: Pool,

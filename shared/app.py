@@ -8,22 +8,32 @@ from prometheus_client import CollectorRegistry
 
 from shared.correlation import CorrelationIdMiddleware
 from shared.health import ReadinessCheck, health_router
+from shared.limits import RequestLimitsMiddleware
 from shared.metrics import HttpMetricsMiddleware, metrics_router
 from shared.problems import document_problems, install_problem_handlers
+from shared.settings import ServiceSettings
 
 Lifespan = Callable[[FastAPI], AbstractAsyncContextManager[None]]
 
 
 def build_app(
+    settings: ServiceSettings,
     title: str,
     description: str,
     lifespan: Lifespan,
     checks: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
 ) -> FastAPI:
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
+    app.state.settings = settings
     install_problem_handlers(app)
     document_problems(app)
     app.add_middleware(CorrelationIdMiddleware)
+    app.add_middleware(
+        RequestLimitsMiddleware,
+        max_path=settings.max_path_bytes,
+        max_headers=settings.max_header_bytes,
+        max_body=settings.max_body_bytes,
+    )
     registry = CollectorRegistry()
     app.add_middleware(HttpMetricsMiddleware, registry=registry)
     app.state.registry = registry

@@ -4,7 +4,7 @@ import time
 from collections.abc import Callable, Iterable
 
 import asyncpg
-from fastapi import APIRouter
+from fastapi import APIRouter, Depends
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -16,6 +16,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.security import require_token
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
@@ -64,7 +66,12 @@ class HttpMetricsMiddleware:
 def metrics_router(registry: CollectorRegistry) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/metrics", summary="Prometheus metrics", response_class=Response)
+    @router.get(
+        "/metrics",
+        summary="Prometheus metrics (bearer token when API_TOKEN is set)",
+        response_class=Response,
+        dependencies=[Depends(require_token)],
+    )
     async def metrics() -> Response:
         return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
 

@@ -79,7 +79,13 @@ def _validation_is_a_400(responses: dict[str, Any]) -> None:
         )
 
 
-_TITLES = {400: "Bad Request", 404: "Not Found", 405: "Method Not Allowed", 503: "Unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    503: "Unavailable",
+}
 
 
 async def _http_error(_: Request, error: Exception) -> Response:

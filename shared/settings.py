@@ -20,6 +20,10 @@ class ServiceSettings(BaseSettings):
     server_port: int = Field(default=0, ge=1, le=65535)
     log_level: LogLevel = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
+    max_path_bytes: int = Field(default=2048, ge=64)
+    max_header_bytes: int = Field(default=8192, ge=1024)
+    max_body_bytes: int = Field(default=1024, ge=0)
+    api_token: SecretStr | None = None
 
     @field_validator("log_level", mode="before")
     @classmethod
