@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed
 export KAFKA_BROKER ?= localhost:9092
 export DB_URL ?= postgresql://localhost:5432/postgres
 export DB_USERNAME ?= postgres
-export DB_PASSWORD ?= postgres
+export DB_PASSWORD ?= devstack-Secret-7f3a
 
 .PHONY: install up down status test test-unit test-integration lint newman chaos clean
 

@@ -25,10 +25,14 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT,SSL://127.0.0.1:$KAFKA_SSL_PORT,SASL_SSL://127.0.0.1:$KAFKA_SASL_SSL_PORT
+advertised.listeners=PLAINTEXT://localhost:$KAFKA_PORT,SSL://localhost:$KAFKA_SSL_PORT,SASL_SSL://localhost:$KAFKA_SASL_SSL_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT
+listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL
+ssl.keystore.type=PEM
+ssl.keystore.location=$LOCAL/tls/server.pem
+sasl.enabled.mechanisms=SCRAM-SHA-512
+listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
 inter.broker.listener.name=PLAINTEXT
 log.dirs=$DATA
 num.partitions=1
@@ -46,18 +50,24 @@ JAVA_ARGS=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
            -Dlog4j2.configurationFile="$KAFKA_HOME/log4j2.properties" -cp "$LIBS/*")
 
 format_storage() {
-  [[ -f "$DATA/meta.properties" ]] && return 0
+  if [[ -f "$DATA/meta.properties" ]]; then
+    [[ -f "$DATA/.scram" ]] && return 0
+    die "$DATA was formatted without the SCRAM user; remove it (rm -rf $DATA) to re-format"
+  fi
   local cluster_id
   cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
   say "formatting KRaft storage (cluster $cluster_id)"
-  java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" >>"$LOGS/kafka.log" 2>&1 \
-    || die "kafka storage format failed; see $LOGS/kafka.log"
+  java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" \
+    --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_SECRET]" \
+    >>"$LOGS/kafka.log" 2>&1 || die "kafka storage format failed; see $LOGS/kafka.log"
+  touch "$DATA/.scram"
 }
 
 start() {
   if pid_alive kafka; then say "kafka already running (pid $(cat "$RUN/kafka.pid"))"; return 0; fi
   port_open "$KAFKA_PORT" && die "port $KAFKA_PORT is taken by a process that make up did not start"
   fetch
+  bash "$ROOT/devstack/tls.sh"
   write_config
   format_storage
   nohup java "${JAVA_ARGS[@]}" kafka.Kafka "$CONFIG" >>"$LOGS/kafka.log" 2>&1 </dev/null &

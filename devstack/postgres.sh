@@ -44,15 +44,28 @@ init() {
   rm -f "$pwfile"
 }
 
+# TLS next to plain connections (sslmode decides): the devstack CA signs the server certificate.
+install_tls() {
+  bash "$ROOT/devstack/tls.sh"
+  local file
+  for file in server.crt server.key; do
+    install -m 600 "$LOCAL/tls/$file" "$PGDATA/$file"
+    [[ $(id -u) -eq 0 ]] && chown postgres: "$PGDATA/$file"
+  done
+  return 0
+}
+
 start() {
   if as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
     say "postgres already running on port $PG_PORT"; return 0
   fi
   port_open "$PG_PORT" && die "port $PG_PORT is taken by a process that make up did not start"
   init
+  install_tls
   ln -sf "$LOCAL/pg/postgres.log" "$LOGS/postgres.log"
   as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL/pg/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null \
+    -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on \
+        -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" start >/dev/null \
     || die "postgres did not start; see $LOGS/postgres.log"
   say "postgres up on localhost:$PG_PORT (user postgres, data $PGDATA)"
 }

@@ -13,7 +13,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from integration.harness import ServiceProcess
+from integration.harness import ROOT, ServiceProcess
 from ops.topics import TopicPlan, ensure_topics
 from shared.db import create_pool
 from shared.kafka import client_kwargs
@@ -86,3 +86,27 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     write(f"{'fault test':<66} {'acked':>8} {'rows':>8} {'dlq':>5} {'lost':>5} {'dup':>5}")
     for r in REPORTS:
         write(f"{r.test:<66} {r.acked:>8} {r.rows:>8} {r.dlq:>5} {r.lost:>5} {r.duplicated:>5}")
+
+
+SECRETS = [
+    value
+    for value in (
+        os.environ.get("DB_PASSWORD"),
+        os.environ.get("KAFKA_SASL_SECRET"),
+        "devstack-Kafka-Secret-91c2",
+    )
+    if value and len(value) >= 12  # a short or default word (postgres) matches ordinary text
+]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def no_secret_reaches_a_log() -> Iterator[None]:
+    """After the whole run, no log line of any service, broker or database holds a secret."""
+    yield
+    leaks = [
+        f"{path.relative_to(ROOT)}:{number}"
+        for path in sorted((ROOT / ".local" / "logs").rglob("*.log"))
+        for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
+        if any(secret in line for secret in SECRETS)
+    ]
+    assert not leaks, f"a secret appears in: {', '.join(leaks[:10])}"

@@ -1,5 +1,6 @@
 """The asyncpg pool, built from settings."""
 
+import ssl
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -21,11 +22,28 @@ DATABASE_DOWN = (
 """Errors that mean the database is (for now) unreachable, not that the request is wrong."""
 
 
+def ssl_option(settings: DatabaseSettings) -> ssl.SSLContext | str | bool:
+    """libpq's sslmode semantics; verify-* trust DB_SSLROOTCERT (or the system store)."""
+    mode = settings.db_sslmode
+    if mode == "disable":
+        return False
+    if mode in ("allow", "prefer"):
+        return mode
+    cafile = None if settings.db_sslrootcert is None else str(settings.db_sslrootcert)
+    context = ssl.create_default_context(cafile=cafile)
+    context.check_hostname = mode == "verify-full"
+    if mode == "require":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    return context
+
+
 def connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
     return {
         "dsn": settings.db_url,
         "user": settings.db_username,
         "password": settings.db_password.get_secret_value() or None,
+        "ssl": ssl_option(settings),
     }
 
 

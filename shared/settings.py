@@ -2,7 +2,7 @@
 
 from typing import Literal, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_TOPIC = "timestamp.command.v1"
@@ -36,6 +36,13 @@ class KafkaSettings(BaseSettings):
 
     kafka_broker: str = "localhost:9092"
     kafka_client_id: str = "timestamp-cqrs"
+    kafka_security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_ssl_cafile: FilePath | None = None
+    kafka_ssl_certfile: FilePath | None = None
+    kafka_ssl_keyfile: FilePath | None = None
+    kafka_sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
 
     @field_validator("kafka_broker")
     @classmethod
@@ -56,6 +63,10 @@ class DatabaseSettings(BaseSettings):
     db_url: str = "postgresql://localhost:5432/postgres"
     db_username: str = "postgres"
     db_password: SecretStr = SecretStr("")
+    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
+        "prefer"
+    )
+    db_sslrootcert: FilePath | None = None
     db_pool_min: int = Field(default=1, ge=0, le=100)
     db_pool_max: int = Field(default=10, ge=1, le=200)
 
