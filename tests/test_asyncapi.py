@@ -1,0 +1,209 @@
+"""ops/asyncapi.py and the checked-in docs/asyncapi.json stay in step with the code."""
+
+import json
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from consumer_service.dead_letters import PREFIX, error_headers
+from ops.asyncapi import REGENERATE, build_asyncapi, main, render_asyncapi
+from ops.topics import KEEP_FOREVER, TopicPlan
+from shared.correlation import KAFKA_HEADER
+from shared.kafka import dead_letter_topic
+from shared.messages import FIELDS, BadTimestamp, PoisonMessage, decode_command
+from shared.settings import DEFAULT_TOPIC
+
+CHECKED_IN = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
+
+
+@dataclass
+class FakeRecord:
+    """Just the attributes `error_headers` reads from an aiokafka ConsumerRecord."""
+
+    topic: str = DEFAULT_TOPIC
+    partition: int = 5
+    offset: int = 1234
+    key: bytes | None = b"52f2665d-c087-42e5-a571-89061021a37c"
+    value: bytes | None = b'{"command_id": "x"}'
+    headers: Sequence[tuple[str, bytes]] = field(
+        default_factory=lambda: [(KAFKA_HEADER, b"0f8e3b2a-6c1d-4e5f-9a7b-3d2c1b0a9e8f")]
+    )
+
+
+@pytest.fixture(scope="module")
+def document() -> dict[str, Any]:
+    return build_asyncapi()
+
+
+def _components(document: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    return document["components"]["schemas"], document["components"]["messages"]
+
+
+def _refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref" and isinstance(value, str):
+                yield value
+            else:
+                yield from _refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _refs(item)
+
+
+def _resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def test_checked_in_document_is_current() -> None:
+    assert CHECKED_IN.exists(), f"docs/asyncapi.json is missing: run `{REGENERATE}`"
+    assert CHECKED_IN.read_text(encoding="utf-8") == render_asyncapi(), (
+        f"docs/asyncapi.json is stale: run `{REGENERATE}`"
+    )
+
+
+def test_render_is_deterministic_json() -> None:
+    text = render_asyncapi()
+    assert text == render_asyncapi()
+    assert text.endswith("}\n")
+    assert json.loads(text) == build_asyncapi()
+
+
+def test_every_internal_reference_resolves(document: dict[str, Any]) -> None:
+    refs = list(_refs(document))
+    assert refs
+    for ref in refs:
+        _resolve(document, ref)
+
+
+def test_channels_are_the_command_topic_and_its_dead_letter_topic(
+    document: dict[str, Any],
+) -> None:
+    channels = document["channels"]
+    assert [channel["address"] for channel in channels.values()] == [
+        DEFAULT_TOPIC,
+        dead_letter_topic(DEFAULT_TOPIC),
+    ]
+    for channel in channels.values():
+        kafka = channel["bindings"]["kafka"]
+        assert kafka["topic"] == channel["address"]
+        assert kafka["partitions"] == TopicPlan(DEFAULT_TOPIC).partitions == 6
+        assert kafka["topicConfiguration"] == {"retention.ms": int(KEEP_FOREVER["retention.ms"])}
+        assert kafka["topicConfiguration"]["retention.ms"] == -1
+
+
+def test_command_service_sends_and_consumer_receives(document: dict[str, Any]) -> None:
+    by_channel = {
+        (operation["action"], _resolve(document, operation["channel"]["$ref"])["address"])
+        for operation in document["operations"].values()
+    }
+    assert by_channel == {
+        ("send", DEFAULT_TOPIC),
+        ("receive", DEFAULT_TOPIC),
+        ("send", dead_letter_topic(DEFAULT_TOPIC)),
+    }
+
+
+def test_payload_properties_are_exactly_the_message_fields(document: dict[str, Any]) -> None:
+    schemas, _ = _components(document)
+    payload = schemas["timestampCommand"]
+    assert tuple(payload["properties"]) == FIELDS
+    assert tuple(payload["required"]) == FIELDS
+    assert payload["additionalProperties"] is False
+    assert payload["properties"]["command_id"]["format"] == "uuid"
+    assert payload["properties"]["event_timestamp"]["format"] == "date-time"
+    assert payload["properties"]["accepted_at"]["format"] == "date-time"
+
+
+def test_example_payload_round_trips_through_the_decoder(document: dict[str, Any]) -> None:
+    _, messages = _components(document)
+    message = messages["timestampCommand"]
+    (example,) = message["examples"]
+    command = decode_command(json.dumps(example["payload"]).encode())
+    assert command.to_json() == example["payload"]
+    assert message["bindings"]["kafka"]["key"]["examples"] == [command.key().decode()]
+    assert uuid.UUID(example["headers"][KAFKA_HEADER])
+    assert message["correlationId"]["location"] == f"$message.header#/{KAFKA_HEADER}"
+
+
+def test_examples_validate_against_their_schemas(document: dict[str, Any]) -> None:
+    try:
+        import jsonschema  # type: ignore[import-untyped]
+    except ImportError:
+        return
+    schemas, messages = _components(document)
+    pairs = [
+        ("timestampCommand", "payload", "timestampCommand"),
+        ("timestampCommand", "headers", "timestampCommandHeaders"),
+        ("deadLetter", "headers", "deadLetterHeaders"),
+    ]
+    # The 2020-12 checker knows `uuid`; `date-time` is checked only when rfc3339-validator is
+    # installed (the decoder round trip above covers it either way).
+    formats = jsonschema.Draft202012Validator.FORMAT_CHECKER
+    for message, part, schema_name in pairs:
+        validator = jsonschema.Draft7Validator(schemas[schema_name], format_checker=formats)
+        for example in messages[message]["examples"]:
+            validator.validate(example[part])
+    payload = jsonschema.Draft7Validator(schemas["timestampCommand"], format_checker=formats)
+    (good,) = messages["timestampCommand"]["examples"]
+    assert not payload.is_valid({**good["payload"], "extra": "field"})
+    assert not payload.is_valid({"command_id": good["payload"]["command_id"]})
+    assert not payload.is_valid({**good["payload"], "command_id": "not-a-uuid"})
+
+
+def test_dead_letter_headers_match_what_the_consumer_produces(document: dict[str, Any]) -> None:
+    schemas, _ = _components(document)
+    header_schema = schemas["deadLetterHeaders"]
+    record = FakeRecord()
+    error = BadTimestamp("'2009-09-28T19:03:12' is not an RFC 3339 date-time")
+    produced = error_headers(record, error)  # type: ignore[arg-type]
+    names = [name for name, _ in produced]
+    assert names == list(header_schema["properties"])
+    assert header_schema["required"] == [name for name in names if name.startswith(PREFIX)]
+    values = {name: value.decode() for name, value in produced}
+    properties = header_schema["properties"]
+    poison_classes = properties[PREFIX + "exception.class.name"]["enum"]
+    assert values[PREFIX + "exception.class.name"] in poison_classes
+    assert values[PREFIX + "stage"] == properties[PREFIX + "stage"]["const"]
+    assert values[PREFIX + "topic"] == DEFAULT_TOPIC
+
+
+def test_exception_classes_are_the_poison_kinds(document: dict[str, Any]) -> None:
+    schemas, _ = _components(document)
+    classes = schemas["deadLetterHeaders"]["properties"][PREFIX + "exception.class.name"]
+    assert classes["enum"] == [
+        f"{kind.__module__}.{kind.__qualname__}" for kind in PoisonMessage.__subclasses__()
+    ]
+    assert classes["enum"] == [
+        "shared.messages.NotJson",
+        "shared.messages.WrongSchema",
+        "shared.messages.BadTimestamp",
+        "shared.messages.BadCommandId",
+    ]
+
+
+def test_dead_letter_example_is_real_poison(document: dict[str, Any]) -> None:
+    _, messages = _components(document)
+    (example,) = messages["deadLetter"]["examples"]
+    with pytest.raises(BadTimestamp):
+        decode_command(example["payload"].encode())
+    assert example["headers"][PREFIX + "exception.class.name"] == "shared.messages.BadTimestamp"
+
+
+def test_main_writes_the_file_and_prints_without_argument(
+    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
+) -> None:
+    target = tmp_path / "out" / "asyncapi.json"
+    assert main([str(target)]) == 0
+    assert target.read_text(encoding="utf-8") == render_asyncapi()
+    assert main([]) == 0
+    assert capsysbinary.readouterr().out.decode() == render_asyncapi()
+    assert main(["a", "b"]) == 2
