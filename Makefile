@@ -52,3 +52,24 @@ lint: install
 
 clean: down
 	rm -rf .local $(VENV)
+
+# The Helm chart, checked offline: devstack/tools.sh builds helm and kubeconform (Go module
+# proxy) and lays out the Kubernetes JSON schemas that PyPI's kubernetes-validate ships; then
+# `helm lint --strict` and every rendered manifest through `kubeconform -strict` against those
+# schemas, once with the defaults and once with every option on (ingress, autoscaling, replay
+# via --set, the rest from the chart's ci/all-options-values.yaml). Fails on any problem.
+.PHONY: helm-lint
+helm-lint:
+	@set -euo pipefail; \
+	tools=$$(bash devstack/tools.sh --env); eval "$$tools"; \
+	chart=deploy/helm/timestamp-cqrs; \
+	all=(-f "$$chart/ci/all-options-values.yaml" --set "command.ingress.enabled=true,query.ingress.enabled=true,command.autoscaling.enabled=true,query.autoscaling.enabled=true,replay.enabled=true"); \
+	for variant in defaults all-options; do \
+	  opts=(); [[ $$variant == defaults ]] || opts=("$${all[@]}"); \
+	  echo "== helm lint --strict $$chart ($$variant)"; \
+	  "$$HELM" lint --strict --kube-version "$$KUBE_VERSION" "$$chart" "$${opts[@]}"; \
+	  echo "== helm template t $$chart ($$variant) | kubeconform -strict (Kubernetes $$KUBE_VERSION)"; \
+	  "$$HELM" template t "$$chart" --kube-version "$$KUBE_VERSION" "$${opts[@]}" \
+	    | "$$KUBECONFORM" -strict -summary -kubernetes-version "$$KUBE_VERSION" \
+	        -schema-location "$$SCHEMA_LOCATION" -; \
+	done
