@@ -1,15 +1,16 @@
 """The command message on `timestamp.command.v1` (SPEC §3.3): the one schema both sides use."""
 
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 import orjson
+from asyncpg.pgproto.pgproto import UUID as FastUUID  # a uuid.UUID parsed in C, 8x faster
 
 from shared.timestamps import InvalidTimestamp, format_rfc3339, parse_rfc3339
 
 FIELDS = ("command_id", "event_timestamp", "accepted_at")
+_FIELD_SET = frozenset(FIELDS)
 
 
 class PoisonMessage(ValueError):
@@ -32,8 +33,7 @@ class BadCommandId(PoisonMessage):
     """`command_id` is not a UUID."""
 
 
-@dataclass(frozen=True, slots=True)
-class TimestampCommand:
+class TimestampCommand(NamedTuple):  # a tuple: built in C, ~3x faster than a frozen dataclass
     """One accepted command: its id is the ticket the client got back."""
 
     command_id: UUID
@@ -62,19 +62,22 @@ def decode_command(value: bytes | None) -> TimestampCommand:
         document: Any = orjson.loads(value)
     except orjson.JSONDecodeError as error:
         raise NotJson(f"value is not JSON: {error}") from None
-    if not isinstance(document, dict) or set(document) != set(FIELDS):
+    if type(document) is not dict or document.keys() != _FIELD_SET:
         raise WrongSchema(f"expected a JSON object with exactly the fields {', '.join(FIELDS)}")
-    if not all(isinstance(document[name], str) for name in FIELDS):
+    command_id = document["command_id"]
+    event_timestamp = document["event_timestamp"]
+    accepted_at = document["accepted_at"]
+    if (
+        type(command_id) is not str
+        or type(event_timestamp) is not str
+        or (type(accepted_at) is not str)
+    ):
         raise WrongSchema("every field must be a string")
     try:
-        command_id = UUID(document["command_id"])
+        key: UUID = FastUUID(command_id)
     except ValueError:
-        raise BadCommandId(f"command_id {document['command_id'][:64]!r} is not a UUID") from None
+        raise BadCommandId(f"command_id {command_id[:64]!r} is not a UUID") from None
     try:
-        return TimestampCommand(
-            command_id=command_id,
-            event_timestamp=parse_rfc3339(document["event_timestamp"]),
-            accepted_at=parse_rfc3339(document["accepted_at"]),
-        )
+        return TimestampCommand(key, parse_rfc3339(event_timestamp), parse_rfc3339(accepted_at))
     except InvalidTimestamp as error:
         raise BadTimestamp(str(error)) from None

@@ -25,8 +25,22 @@ class InvalidTimestamp(ValueError):
         self.reason = reason
 
 
+# The shape format_rfc3339 writes (UTC, `Z`, 0 or 1-6 fraction digits): every message on the
+# topic has it, so it gets a fast path through the C parser. Anything else takes the full one.
+_CANONICAL = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]{1,6})?Z")
+
+
 def parse_rfc3339(text: str) -> datetime:
     """Parse an RFC 3339 date-time into an aware UTC datetime, fractions cut to microseconds."""
+    if _CANONICAL.fullmatch(text) is not None and text[17:19] != "60":
+        try:
+            return datetime.fromisoformat(text)
+        except ValueError:
+            pass  # out of range: the full parser says which field
+    return _parse_any(text)
+
+
+def _parse_any(text: str) -> datetime:
     if not text:
         raise InvalidTimestamp(text, "empty")
     if len(text) > MAX_LENGTH:
