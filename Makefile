@@ -45,7 +45,7 @@ chaos: install
 newman:
 	bash devstack/newman.sh
 
-lint: install
+lint: install helm-lint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shared command_service consumer_service query_service ops
 	$(BIN)/mypy
