@@ -10,14 +10,14 @@ export DB_URL ?= postgresql://localhost:5432/postgres
 export DB_USERNAME ?= postgres
 export DB_PASSWORD ?= devstack-Secret-7f3a
 
-.PHONY: install up down status test test-unit test-integration lint newman chaos clean
+.PHONY: install up down status test test-unit test-integration lint lock audit newman chaos clean
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip==25.3
-	$(BIN)/pip install -q -e . --group dev
+	$(BIN)/pip install -q -c requirements.lock -e . --group dev
 	touch $(STAMP)
 
 up: install
@@ -45,7 +45,17 @@ chaos: install
 newman:
 	bash devstack/newman.sh
 
-lint: install helm-lint
+lock:
+	rm -rf .local/lockvenv && $(PYTHON) -m venv .local/lockvenv
+	.local/lockvenv/bin/pip install -q pip==25.3 && .local/lockvenv/bin/pip install -q -e . --group dev
+	{ echo "# Every installed package, pinned: make install passes this file to pip as constraints."; \
+	  echo "# Regenerate after changing pyproject.toml: make lock"; \
+	  .local/lockvenv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock
+
+audit: install
+	bash devstack/audit.sh
+
+lint: install helm-lint audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shared command_service consumer_service query_service ops
 	$(BIN)/mypy
