@@ -36,16 +36,14 @@ running() {
 }
 
 with_platform() {
-  local started=0 rc=0
   if running; then
     say "platform already running; leaving it up afterwards"
-  else
-    started=1
-    up
+    "$@"
+    return
   fi
-  "$@" || rc=$?
-  if (( started )); then down; fi
-  return "$rc"
+  trap down EXIT  # also when start-up itself fails half-way: stop what did start
+  up
+  "$@"
 }
 
 case "${1:-}" in
