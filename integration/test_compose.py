@@ -18,23 +18,14 @@ from pydantic_settings import BaseSettings
 from command_service.settings import CommandSettings
 from consumer_service.settings import ConsumerSettings
 from query_service.settings import QuerySettings
+from shared.settings import ORIGINAL_NAMES
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
 # SPEC §2: the original's names, unchanged.
-SPEC_ENV_NAMES = {
-    "SERVER_PORT",
-    "LOG_LEVEL",
-    "KAFKA_BROKER",
-    "KAFKA_PUBLISH_TOPIC",
-    "KAFKA_CONSUMER_TOPIC",
-    "KAFKA_GROUP_ID",
-    "DB_URL",
-    "DB_USERNAME",
-    "DB_PASSWORD",
-}
+SPEC_ENV_NAMES = set(ORIGINAL_NAMES)
 DB_NAMES = {"DB_URL", "DB_USERNAME", "DB_PASSWORD"}
 
 # service -> (port, console script, settings class, variables it must be given)

@@ -8,6 +8,19 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 DEFAULT_TOPIC = "timestamp.command.v1"
 DEFAULT_GROUP = "timestamp-consumer-service-1"
 
+# SPEC §2: the original's variable names, which work unchanged.
+ORIGINAL_NAMES = (
+    "SERVER_PORT",
+    "LOG_LEVEL",
+    "KAFKA_BROKER",
+    "KAFKA_PUBLISH_TOPIC",
+    "KAFKA_CONSUMER_TOPIC",
+    "KAFKA_GROUP_ID",
+    "DB_URL",
+    "DB_USERNAME",
+    "DB_PASSWORD",
+)
+
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 

@@ -5,22 +5,12 @@ import pytest
 from command_service.settings import CommandSettings
 from consumer_service.settings import ConsumerSettings
 from query_service.settings import QuerySettings
-from shared.settings import SettingsError, load_settings
+from shared.settings import ORIGINAL_NAMES, SettingsError, load_settings
 
 
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (
-        "SERVER_PORT",
-        "LOG_LEVEL",
-        "KAFKA_BROKER",
-        "KAFKA_PUBLISH_TOPIC",
-        "KAFKA_CONSUMER_TOPIC",
-        "KAFKA_GROUP_ID",
-        "DB_URL",
-        "DB_USERNAME",
-        "DB_PASSWORD",
-    ):
+    for name in ORIGINAL_NAMES:
         monkeypatch.delenv(name, raising=False)
 
 
