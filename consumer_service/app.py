@@ -101,7 +101,9 @@ class ConsumerRuntime:
         await self.loop.run()
 
     async def stop(self, task: asyncio.Task[None]) -> None:
-        if self.loop is not None:
+        if self.loop is None:
+            task.cancel()  # still connecting: nothing consumed, nothing to finish
+        else:
             self.loop.stop()
         try:
             await asyncio.wait_for(asyncio.shield(task), timeout=10)

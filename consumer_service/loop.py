@@ -2,6 +2,7 @@
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import TypeVar
@@ -24,6 +25,7 @@ from shared.messages import PoisonMessage, TimestampCommand, decode_command
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
 T = TypeVar("T")
+CRASH_EXIT_CODE = 70
 _log = structlog.get_logger("consumer")
 
 
@@ -48,6 +50,7 @@ class ConsumeLoop:
         self._dead_letters = dead_letters
         self._settings = settings
         self.progress = Progress()
+        self._batches = 0
         self.metrics = metrics
         self._stopping = asyncio.Event()
 
@@ -73,6 +76,9 @@ class ConsumeLoop:
         self.metrics.apply_latency.observe(elapsed)
         self.metrics.records.labels("applied").inc(len(commands))
         self.progress.applied += len(commands)
+        self._batches += 1
+        if self._batches == self._settings.fault_crash_after_db_commit:
+            os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
         await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
         _log.info(
             "batch applied",

@@ -12,6 +12,7 @@ import asyncpg
 import httpx
 import pytest
 
+from consumer_service.loop import CRASH_EXIT_CODE
 from integration.faults import Stack, assert_all_delivered, devstack
 from integration.harness import ServiceProcess, eventually
 from integration.load import ingest
@@ -47,6 +48,10 @@ async def test_consumer_killed_repeatedly_loses_and_duplicates_nothing(
 ) -> None:
     load = asyncio.create_task(ingest(stack.post_url, SIZE, connections=32))
     seen = int(await db.fetchval("SELECT count(*) FROM timestamp_records"))
+    stack.consumers[0].kill()
+    crashing = stack.new_consumer(FAULT_CRASH_AFTER_DB_COMMIT="3")  # rows in, offsets not
+    assert await crashing.exit_code(60) == CRASH_EXIT_CODE, "it did not die between the commits"
+    await stack.new_consumer().wait_healthy()
     for _ in range(KILLS):
         seen = await eventually(partial(_rows_grow, db, seen), 60, "the consumer to write rows")
         stack.consumers[-1].kill()  # SIGKILL: mid-batch, or between DB commit and offset commit
