@@ -21,7 +21,8 @@ class CommandAccepted(BaseModel):
     id: uuid.UUID = Field(description="The command id: the ticket to read the record back with")
 
 
-def _publisher(request: Request) -> CommandPublisher:
+# `async def`: FastAPI would run a plain `def` dependency in a thread pool, per request.
+async def _publisher(request: Request) -> CommandPublisher:
     publisher: CommandPublisher = request.app.state.publisher
     return publisher
 

@@ -48,17 +48,18 @@ class TimestampPage(BaseModel):
     }
 
 
-def _pool(request: Request) -> asyncpg.Pool:
+# Dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, per request.
+async def _pool(request: Request) -> asyncpg.Pool:
     pool: asyncpg.Pool = request.app.state.pool
     return pool
 
 
-def _waiters(request: Request) -> RecordWaiters:
+async def _waiters(request: Request) -> RecordWaiters:
     waiters: RecordWaiters = request.app.state.waiters
     return waiters
 
 
-def _settings(request: Request) -> QuerySettings:
+async def _settings(request: Request) -> QuerySettings:
     settings: QuerySettings = request.app.state.settings
     return settings
 

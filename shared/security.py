@@ -6,7 +6,7 @@ from fastapi import Request
 from starlette.exceptions import HTTPException
 
 
-def require_token(request: Request) -> None:
+async def require_token(request: Request) -> None:
     """Dependency: when API_TOKEN is set, require `Authorization: Bearer <API_TOKEN>`."""
     token = request.app.state.settings.api_token
     if token is None:
