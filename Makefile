@@ -17,7 +17,7 @@ install: $(STAMP)
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip==25.3
-	$(BIN)/pip install -q -c requirements.lock -e . --group dev
+	$(BIN)/pip install -q -c requirements.lock -e . --group dev --group bench
 	touch $(STAMP)
 
 up: install
@@ -45,9 +45,17 @@ chaos: install
 newman:
 	bash devstack/newman.sh
 
+# Benchmarks against ceilings measured in the same run (bench/run.py); results in bench/results/.
+.PHONY: bench bench-quick
+bench: install
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full
+
+bench-quick: install
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick
+
 lock:
 	rm -rf .local/lockvenv && $(PYTHON) -m venv .local/lockvenv
-	.local/lockvenv/bin/pip install -q pip==25.3 && .local/lockvenv/bin/pip install -q -e . --group dev
+	.local/lockvenv/bin/pip install -q pip==25.3 && .local/lockvenv/bin/pip install -q -e . --group dev --group bench
 	{ echo "# Every installed package, pinned: make install passes this file to pip as constraints."; \
 	  echo "# Regenerate after changing pyproject.toml: make lock"; \
 	  .local/lockvenv/bin/pip freeze --exclude-editable | grep -v '^-e'; } > requirements.lock

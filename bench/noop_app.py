@@ -1,0 +1,46 @@
+"""The HTTP ceiling: a FastAPI app that does nothing, on the same paths as ours, served by
+`shared.server` exactly like our services (uvloop, httptools, same uvicorn settings).
+
+    SERVER_PORT=7090 python -m bench.noop_app
+"""
+
+import uuid
+
+from fastapi import FastAPI
+from starlette.responses import Response
+
+from shared.server import run_service
+from shared.settings import ServiceSettings
+
+_ID = str(uuid.uuid4())
+_POSTED = b'{"id":"' + _ID.encode() + b'"}'
+_RECORD = (
+    b'{"id":"%s","command_id":"%s","event_timestamp":"2009-09-28T19:03:12Z",'
+    b'"accepted_at":"2026-11-25T20:16:24.123456Z","created_at":"2026-11-25T20:16:24.131002Z"}'
+) % (_ID.encode(), _ID.encode())
+
+
+def create_app(_: ServiceSettings) -> FastAPI:
+    app = FastAPI(title="no-op ceiling")
+
+    @app.post("/api/v1/timestamp/{timestamp}")
+    async def post(timestamp: str) -> Response:
+        return Response(_POSTED, media_type="application/json")
+
+    @app.get("/api/v1/timestamp/{record_id}")
+    async def get(record_id: str) -> Response:
+        return Response(_RECORD, media_type="application/json")
+
+    @app.get("/health")
+    async def health() -> Response:
+        return Response(b'{"status":"UP"}', media_type="application/json")
+
+    return app
+
+
+def main() -> None:
+    run_service("noop_ceiling", ServiceSettings, create_app)
+
+
+if __name__ == "__main__":
+    main()
