@@ -1,11 +1,12 @@
-"""poll → decode → dead-letter the poison → one DB transaction → commit exactly those offsets."""
+"""poll → decode → dead-letter the poison → one DB transaction → commit exactly those offsets.
+The next batch is polled and decoded while the current one is in its transaction."""
 
 import asyncio
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from typing import NamedTuple, TypeVar
 
 import asyncpg
 import structlog
@@ -20,13 +21,43 @@ from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
 from shared.correlation import KAFKA_HEADER
-from shared.messages import PoisonMessage, TimestampCommand, decode_command
+from shared.messages import PoisonMessage, Row, decode_row
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
 T = TypeVar("T")
+
+
+class Prepared(NamedTuple):
+    rows: list[Row]
+    offsets: dict[TopicPartition, int]  # the next offset to read, per partition
+    size: int  # records polled, poison included
+
+
 CRASH_EXIT_CODE = 70
+CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
+
+
+async def poll_batch(
+    consumer: AIOKafkaConsumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
+) -> dict[TopicPartition, list[Record]]:
+    """Up to `max_records` of what has been fetched, waiting `timeout_ms` only for the first.
+    Taken in chunks, yielding between them, so the event loop keeps feeding the transaction
+    that is in flight meanwhile instead of leaving PostgreSQL idle."""
+    batch: dict[TopicPartition, list[Record]] = {}
+    taken, wait = 0, timeout_ms
+    while taken < max_records:
+        limit = min(CHUNK, max_records - taken)
+        chunk = await consumer.getmany(*partitions, timeout_ms=wait, max_records=limit)
+        if not chunk:
+            break
+        for tp, records in chunk.items():
+            batch.setdefault(tp, []).extend(records)
+            taken += len(records)
+        wait = 0
+        await asyncio.sleep(0)
+    return batch
 
 
 def correlation_id(record: Record) -> str | None:
@@ -58,32 +89,68 @@ class ConsumeLoop:
         self._stopping.set()
 
     async def run(self) -> None:
+        await self.run_pipelined(self._polled())
+
+    async def _polled(self) -> AsyncIterator[Batch]:
         while not self._stopping.is_set():
-            batch = await self._consumer.getmany(
+            batch = await poll_batch(
+                self._consumer,
                 timeout_ms=self._settings.poll_timeout_ms,
                 max_records=self._settings.batch_max_records,
             )
             if batch:
-                await self.handle(batch)
+                yield batch
+
+    async def run_pipelined(
+        self, batches: AsyncIterator[Batch], on_applied: Callable[[Prepared], None] | None = None
+    ) -> None:
+        """Fetch and decode batch N+1 while batch N is in its transaction: the consumer's CPU
+        work overlaps PostgreSQL's. Batches are still applied and committed one at a time, in
+        order, so an offset is only ever committed after its own batch's transaction."""
+        prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
+
+        async def fetch() -> None:
+            async for batch in batches:
+                await prepared.put(await self.prepare(batch))
+            await prepared.put(None)
+
+        async def apply() -> None:
+            while (ready := await prepared.get()) is not None:
+                await self.apply(ready)
+                if on_applied is not None:
+                    on_applied(ready)
+
+        async with asyncio.TaskGroup() as tasks:
+            tasks.create_task(fetch())
+            tasks.create_task(apply())
 
     async def handle(self, batch: Batch) -> None:
+        await self.apply(await self.prepare(batch))
+
+    async def prepare(self, batch: Batch) -> Prepared:
+        """Decode a polled batch; poison records go to the dead-letter topic on the way."""
         size = sum(map(len, batch.values()))
         self.metrics.batch_size.observe(size)
-        commands = await self._decode(batch)
+        offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
+        return Prepared(await self._decode(batch), offsets, size)
+
+    async def apply(self, batch: Prepared) -> None:
+        """One transaction for the batch's rows, then commit exactly its offsets."""
+        rows = batch.rows
         started = time.perf_counter()
-        inserted = await self._retry("database write", lambda: apply_batch(self._pool, commands))
+        inserted = await self._retry("database write", lambda: apply_batch(self._pool, rows))
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
-        self.metrics.records.labels("applied").inc(len(commands))
-        self.progress.applied += len(commands)
+        self.metrics.records.labels("applied").inc(len(rows))
+        self.progress.applied += len(rows)
         self._batches += 1
         if self._batches == self._settings.fault_crash_after_db_commit:
             os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
-        await self._commit({tp: records[-1].offset + 1 for tp, records in batch.items()})
+        await self._commit(batch.offsets)
         _log.info(
             "batch applied",
-            records=size,
-            commands=len(commands),
+            records=batch.size,
+            commands=len(rows),
             inserted=inserted,
             ms=round(elapsed * 1000, 2),
         )
@@ -98,26 +165,28 @@ class ConsumeLoop:
             attempt, operation, settings.retry_initial_s, settings.retry_max_s, on_retry=count
         )
 
-    async def _decode(self, batch: Batch) -> list[TimestampCommand]:
-        commands: list[TimestampCommand] = []
+    async def _decode(self, batch: Batch) -> list[Row]:
+        rows: list[Row] = []
         debug = _log.is_enabled_for(logging.DEBUG)
         for records in batch.values():
-            for record in records:
+            for index, record in enumerate(records, 1):
+                if index % CHUNK == 0:
+                    await asyncio.sleep(0)
                 try:
-                    command = decode_command(record.value)
+                    row = decode_row(record.value)
                 except PoisonMessage as error:
                     await self._dead_letter(record, error)
                     continue
-                commands.append(command)
+                rows.append(row)
                 if debug:
                     _log.debug(
                         "command received",
                         correlationId=correlation_id(record),
-                        command_id=str(command.command_id),
+                        command_id=row[0].decode(),
                         partition=record.partition,
                         offset=record.offset,
                     )
-        return commands
+        return rows
 
     async def _dead_letter(self, record: Record, error: PoisonMessage) -> None:
         await self._retry("dead-letter publish", lambda: self._dead_letters.send(record, error))

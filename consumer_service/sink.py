@@ -5,35 +5,59 @@ from collections.abc import Sequence
 import asyncpg
 
 from shared.db import Connection
-from shared.messages import TimestampCommand
-from shared.notifications import sql_notify_new_rows
+from shared.messages import Row
+from shared.notifications import CHANNEL, EVERYTHING, MAX_IDS, sql_notify_new_rows
 from shared.schema import TABLE
+
+COLUMNS = ("id", "event_timestamp", "accepted_at")
+# From this many rows a batch is first tried as one COPY, several times cheaper for both
+# sides than the INSERT … ON CONFLICT below; smaller batches are about latency, not volume.
+COPY_MIN_ROWS = 500
+assert COPY_MIN_ROWS > MAX_IDS  # so a copied batch is always announced as EVERYTHING
 
 INSERT = f"""
 WITH inserted AS (
-    INSERT INTO {TABLE} (id, event_timestamp, accepted_at)
-    SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::timestamptz[])
+    INSERT INTO {TABLE} ({", ".join(COLUMNS)})
+    SELECT id::uuid, event_timestamp::timestamptz, accepted_at::timestamptz
+    FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, event_timestamp, accepted_at)
     ON CONFLICT (id) DO NOTHING
     RETURNING id
 )
 {sql_notify_new_rows("inserted")}
 """
+NOTIFY_EVERYTHING = f"SELECT pg_notify('{CHANNEL}', '{EVERYTHING}')"
 
 
-async def write_batch(connection: Connection, commands: Sequence[TimestampCommand]) -> int:
-    """Insert the commands in the caller's transaction; return how many rows were new.
+async def write_batch(connection: Connection, rows: Sequence[Row]) -> int:
+    """Insert the rows in the caller's transaction; return how many were new.
     The NOTIFY naming them is delivered when that transaction commits."""
-    if not commands:
+    if not rows:
         return 0
-    inserted = await connection.fetchval(
-        INSERT,
-        [c.command_id for c in commands],
-        [c.event_timestamp for c in commands],
-        [c.accepted_at for c in commands],
-    )
-    return int(inserted)
+    if len(rows) >= COPY_MIN_ROWS and await _copied(connection, rows):
+        await connection.execute(NOTIFY_EVERYTHING)
+        return len(rows)
+    columns = ([field.decode() for field in column] for column in zip(*rows, strict=True))
+    return int(await connection.fetchval(INSERT, *columns))
 
 
-async def apply_batch(pool: asyncpg.Pool, commands: Sequence[TimestampCommand]) -> int:
+async def _copied(connection: Connection, rows: Sequence[Row]) -> bool:
+    """COPY every row as new, or nothing (False) when one is already there: a redelivery
+    after a crash or a rebalance. The savepoint keeps the caller's transaction usable."""
+    # A memoryview: asyncpg would take plain bytes for a file name.
+    text = memoryview(b"".join([b"%s\t%s\t%s\n" % row for row in rows]))
+    try:
+        async with connection.transaction():
+            await connection.copy_to_table(
+                TABLE,
+                source=text,  # type: ignore[arg-type]  # a buffer is taken; the stubs lag
+                columns=COLUMNS,
+                format="text",
+            )
+    except asyncpg.UniqueViolationError:
+        return False
+    return True
+
+
+async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> int:
     async with pool.acquire() as connection, connection.transaction():
-        return await write_batch(connection, commands)
+        return await write_batch(connection, rows)

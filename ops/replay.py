@@ -1,15 +1,15 @@
 """Rebuild the read model from the topic's earliest offset, with the consumer's own apply code."""
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
 from prometheus_client import CollectorRegistry
 
 from consumer_service.dead_letters import DeadLetters
-from consumer_service.loop import ConsumeLoop
+from consumer_service.loop import Batch, ConsumeLoop, Prepared, poll_batch
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from ops.topic_reader import topic_extent
@@ -56,6 +56,28 @@ async def reset_group(settings: ConsumerSettings, group: str) -> None:
         await consumer.stop()
 
 
+async def _until_ends(
+    consumer: AIOKafkaConsumer,
+    position: dict[TopicPartition, int],
+    ends: dict[TopicPartition, int],
+    settings: ConsumerSettings,
+) -> AsyncIterator[Batch]:
+    """Poll until every partition has been read up to its end offset taken at the start."""
+    pending = {tp for tp in position if position[tp] < ends[tp]}
+    while pending:
+        polled = await poll_batch(
+            consumer, *pending, timeout_ms=500, max_records=settings.batch_max_records
+        )
+        batch = {tp: [r for r in records if r.offset < ends[tp]] for tp, records in polled.items()}
+        batch = {tp: records for tp, records in batch.items() if records}
+        for tp, records in batch.items():
+            position[tp] = records[-1].offset + 1
+            if position[tp] >= ends[tp]:
+                pending.discard(tp)
+        if batch:
+            yield batch
+
+
 async def replay(settings: ConsumerSettings, group: str, report: Report) -> ReplayProgress:
     """Consume `group` from its committed (or earliest) offsets until the end offsets taken at
     start are reached, applying every batch exactly as the consumer service does."""
@@ -75,7 +97,6 @@ async def replay(settings: ConsumerSettings, group: str, report: Report) -> Repl
     try:
         consumer.assign(tps)
         starts = {tp: await consumer.position(tp) for tp in tps}
-        position = dict(starts)
         progress = ReplayProgress(total=sum(ends[tp] - starts[tp] for tp in tps))
         progress.started = time.monotonic()
         loop = ConsumeLoop(
@@ -85,25 +106,13 @@ async def replay(settings: ConsumerSettings, group: str, report: Report) -> Repl
             settings,
             ConsumerMetrics(CollectorRegistry()),
         )
-        pending = {tp for tp in tps if position[tp] < ends[tp]}
         report(progress)
-        while pending:
-            batch = await consumer.getmany(
-                *pending, timeout_ms=500, max_records=settings.batch_max_records
-            )
-            batch = {
-                tp: [r for r in records if r.offset < ends[tp]] for tp, records in batch.items()
-            }
-            batch = {tp: records for tp, records in batch.items() if records}
-            if not batch:
-                continue
-            await loop.handle(batch)
-            for tp, records in batch.items():
-                position[tp] = records[-1].offset + 1
-                progress.done += len(records)
-                if position[tp] >= ends[tp]:
-                    pending.discard(tp)
+
+        def applied(batch: Prepared) -> None:
+            progress.done += batch.size
             report(progress)
+
+        await loop.run_pipelined(_until_ends(consumer, dict(starts), ends, settings), applied)
         return progress
     finally:
         await consumer.stop()

@@ -1,7 +1,8 @@
 """The command message on `timestamp.command.v1` (SPEC §3.3): the one schema both sides use."""
 
+import re
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeAlias
 from uuid import UUID
 
 import orjson
@@ -81,3 +82,40 @@ def decode_command(value: bytes | None) -> TimestampCommand:
         return TimestampCommand(key, parse_rfc3339(event_timestamp), parse_rfc3339(accepted_at))
     except InvalidTimestamp as error:
         raise BadTimestamp(str(error)) from None
+
+
+# A command as the read model's three columns in canonical text: lowercase hyphenated UUID,
+# RFC 3339 UTC with `Z`. PostgreSQL parses these exactly as `decode_command` does.
+Row: TypeAlias = tuple[bytes, bytes, bytes]
+
+_TIME = (
+    rb"[0-9]{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12][0-9]|3[01])"
+    rb"T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](?:\.[0-9]{1,6})?Z"
+)
+# Exactly what `TimestampCommand.encode` writes, so nearly every record takes this path.
+_ENCODED = re.compile(
+    rb'\{"command_id":"([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})",'
+    rb'"event_timestamp":"(' + _TIME + rb')","accepted_at":"(' + _TIME + rb')"\}'
+)
+
+
+def decode_row(value: bytes | None) -> Row:
+    """`decode_command`, answered as canonical text. The value as our producers write it is
+    only matched and sliced (no JSON, UUID or datetime objects); anything else, or a day the
+    pattern cannot rule out (29-31, year 0), is decoded in full and rendered canonically."""
+    match = _ENCODED.fullmatch(value) if value is not None else None
+    if match is not None:
+        row: Row = match.groups()  # type: ignore[assignment]
+        if _plain_day(row[1]) and _plain_day(row[2]):
+            return row
+    command = decode_command(value)
+    return (
+        str(command.command_id).encode(),
+        format_rfc3339(command.event_timestamp).encode(),
+        format_rfc3339(command.accepted_at).encode(),
+    )
+
+
+def _plain_day(moment: bytes) -> bool:
+    """Days 01-28 of years 0001-9999 exist in every month."""
+    return moment[8:10] <= b"28" and moment[:4] != b"0000"

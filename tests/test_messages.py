@@ -5,16 +5,21 @@ from datetime import UTC, datetime
 
 import orjson
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from shared.messages import (
     BadCommandId,
     BadTimestamp,
     NotJson,
     PoisonMessage,
+    Row,
     TimestampCommand,
     WrongSchema,
     decode_command,
+    decode_row,
 )
+from shared.timestamps import format_rfc3339
 
 COMMAND = TimestampCommand(
     uuid.UUID("52f2665d-c087-42e5-a571-89061021a37c"),
@@ -63,3 +68,65 @@ def _value(**fields: object) -> bytes:
 def test_poison_is_classified(value: bytes | None, kind: type[PoisonMessage]) -> None:
     with pytest.raises(kind):
         decode_command(value)
+
+
+def _canonical(command: TimestampCommand) -> Row:
+    return (
+        str(command.command_id).encode(),
+        format_rfc3339(command.event_timestamp).encode(),
+        format_rfc3339(command.accepted_at).encode(),
+    )
+
+
+moments = st.datetimes(
+    min_value=datetime(1, 1, 1),
+    max_value=datetime(9999, 12, 31, 23, 59, 59),
+    timezones=st.just(UTC),
+)
+
+
+@given(st.uuids(), moments, moments)
+def test_decode_row_is_decode_command_rendered_canonically(
+    command_id: uuid.UUID, event: datetime, accepted: datetime
+) -> None:
+    command = TimestampCommand(command_id, event, accepted)
+    assert decode_row(command.encode()) == _canonical(command)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        # not as our producers write it: decoded in full, answered canonically
+        b'{"accepted_at":"2026-11-25T20:00:00.25Z","event_timestamp":"2009-09-28T19:03:12Z",'
+        b'"command_id":"52F2665D-C087-42E5-A571-89061021A37C"}',
+        _value(event_timestamp="2009-09-28T21:03:12+02:00"),
+        _value(event_timestamp="2009-09-28T19:03:12.2500000Z"),
+        b" " + COMMAND.encode(),
+        # days the pattern leaves to the full decoder
+        _value(event_timestamp="2008-02-29T00:00:00Z"),
+        _value(accepted_at="2026-01-31T23:59:59.999999Z"),
+    ],
+)
+def test_decode_row_agrees_with_decode_command(value: bytes) -> None:
+    assert decode_row(value) == _canonical(decode_command(value))
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        _value(event_timestamp="2009-02-29T19:03:12Z"),  # not a leap year
+        _value(event_timestamp="2009-04-31T19:03:12Z"),
+        _value(event_timestamp="0000-01-01T00:00:00Z"),
+        _value(event_timestamp="2009-09-28T19:03:60Z"),  # leap second
+        _value(event_timestamp="2009-09-28T24:00:00Z"),
+        _value(accepted_at="2009-00-10T00:00:00Z"),
+        _value(command_id="52f2665d-c087-42e5-a571-89061021a37"),
+        b"not json",
+        None,
+    ],
+)
+def test_decode_row_refuses_what_decode_command_refuses(value: bytes | None) -> None:
+    with pytest.raises(PoisonMessage):
+        decode_command(value)
+    with pytest.raises(PoisonMessage):
+        decode_row(value)

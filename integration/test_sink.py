@@ -1,0 +1,98 @@
+"""The consumer's batch write against real PostgreSQL: COPY for large batches, the
+INSERT … ON CONFLICT fallback for redeliveries, and the NOTIFY each commit sends."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import pytest
+
+from consumer_service.sink import COPY_MIN_ROWS, apply_batch
+from shared.db import connect
+from shared.messages import Row, TimestampCommand, decode_row
+from shared.notifications import CHANNEL, EVERYTHING
+from shared.schema import TABLE
+from shared.settings import DatabaseSettings
+
+pytestmark = [pytest.mark.postgres]
+
+
+def new_rows(count: int) -> list[Row]:
+    start = datetime(2009, 9, 28, 19, 3, 12, tzinfo=UTC)
+    return [
+        decode_row(
+            TimestampCommand(
+                uuid.uuid4(), start + timedelta(microseconds=7 * n), datetime.now(UTC)
+            ).encode()
+        )
+        for n in range(count)
+    ]
+
+
+@pytest.fixture
+async def notifications(db_settings: DatabaseSettings) -> AsyncIterator[asyncio.Queue[str]]:
+    received: asyncio.Queue[str] = asyncio.Queue()
+    connection = await connect(db_settings, "timestamp-test-listener")
+    await connection.add_listener(CHANNEL, lambda *args: received.put_nowait(str(args[3])))
+    yield received
+    await connection.close()
+
+
+async def stored(db: asyncpg.Pool, rows: list[Row]) -> dict[str, tuple[str, str, datetime]]:
+    found = await db.fetch(
+        f"SELECT id::text, event_timestamp, accepted_at, created_at FROM {TABLE} "
+        "WHERE id = ANY($1::uuid[])",
+        [row[0].decode() for row in rows],
+    )
+    return {
+        r["id"]: (r["event_timestamp"].isoformat(), r["accepted_at"].isoformat(), r["created_at"])
+        for r in found
+    }
+
+
+def as_written(row: Row) -> tuple[str, str]:
+    moments = (datetime.fromisoformat(row[1].decode()), datetime.fromisoformat(row[2].decode()))
+    return moments[0].isoformat(), moments[1].isoformat()
+
+
+async def announced(notifications: asyncio.Queue[str], names: set[str]) -> None:
+    """Wait for a payload naming exactly `names`, past what other writers announced."""
+    async with asyncio.timeout(10):
+        while set((await notifications.get()).split(",")) != names:
+            pass
+
+
+async def test_a_large_batch_is_copied_whole_and_announced(
+    db: asyncpg.Pool, notifications: asyncio.Queue[str]
+) -> None:
+    rows = new_rows(COPY_MIN_ROWS + 7)
+    assert await apply_batch(db, rows) == len(rows)
+    found = await stored(db, rows)
+    assert {key: value[:2] for key, value in found.items()} == {
+        row[0].decode(): as_written(row) for row in rows
+    }
+    await announced(notifications, {EVERYTHING})
+
+
+async def test_a_redelivered_batch_adds_only_the_new_rows_and_changes_none(
+    db: asyncpg.Pool,
+) -> None:
+    first = new_rows(COPY_MIN_ROWS)
+    assert await apply_batch(db, first) == len(first)
+    before = await stored(db, first)
+    later = new_rows(COPY_MIN_ROWS // 2)
+    redelivered = first[len(first) // 2 :] + later
+    assert await apply_batch(db, redelivered) == len(later)  # COPY refused, INSERT fell back
+    assert await stored(db, first) == before
+    assert len(await stored(db, later)) == len(later)
+    assert await apply_batch(db, first + later) == 0
+
+
+async def test_a_small_batch_names_its_new_ids(
+    db: asyncpg.Pool, notifications: asyncio.Queue[str]
+) -> None:
+    rows = new_rows(3)
+    assert await apply_batch(db, rows) == 3
+    await announced(notifications, {row[0].decode().replace("-", "") for row in rows})
