@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from typing import Annotated
 
 import orjson
-from fastapi import APIRouter, Depends, Path, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
@@ -21,13 +21,6 @@ class CommandAccepted(BaseModel):
     id: uuid.UUID = Field(description="The command id: the ticket to read the record back with")
 
 
-# `async def`: FastAPI would run a plain `def` dependency in a thread pool, per request.
-async def _publisher(request: Request) -> CommandPublisher:
-    publisher: CommandPublisher = request.app.state.publisher
-    return publisher
-
-
-Publisher = Annotated[CommandPublisher, Depends(_publisher)]
 TimestampText = Annotated[
     str,
     Path(description="RFC 3339 date-time", examples=[EXAMPLE, "2009-09-28T21:03:12.5+02:00"]),
@@ -57,8 +50,10 @@ _RESPONSES = {
 router = APIRouter(tags=["commands"])
 
 
-async def _accept(moment: datetime, request: Request, publisher: CommandPublisher) -> Response:
+async def _accept(moment: datetime, request: Request) -> Response:
+    """The routes take `request` and read app.state themselves: a Depends costs per request."""
     command = TimestampCommand(uuid.uuid4(), moment, datetime.now(UTC))
+    publisher: CommandPublisher = request.app.state.publisher
     metrics: CommandMetrics = request.app.state.metrics
     started = time.perf_counter()
     try:
@@ -80,14 +75,12 @@ async def _accept(moment: datetime, request: Request, publisher: CommandPublishe
     responses=_RESPONSES,  # type: ignore[arg-type]
     summary="Accept a command for the given RFC 3339 timestamp",
 )
-async def accept_timestamp(
-    timestamp: TimestampText, request: Request, publisher: Publisher
-) -> Response:
+async def accept_timestamp(timestamp: TimestampText, request: Request) -> Response:
     try:
         moment = parse_rfc3339(timestamp)
     except InvalidTimestamp as error:
         return problem_response(400, "Invalid timestamp", str(error))
-    return await _accept(moment, request, publisher)
+    return await _accept(moment, request)
 
 
 @router.post(
@@ -96,8 +89,8 @@ async def accept_timestamp(
     responses=_RESPONSES,  # type: ignore[arg-type]
     summary="Accept a command for the current UTC time",
 )
-async def accept_now(request: Request, publisher: Publisher) -> Response:
-    return await _accept(datetime.now(UTC), request, publisher)
+async def accept_now(request: Request) -> Response:
+    return await _accept(datetime.now(UTC), request)
 
 
 router.add_api_route(

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import FastAPI
 
+from query_service.lookups import RecordLookups
 from query_service.routes import router
 from query_service.settings import QuerySettings
 from query_service.waiting import LISTENER_NAME, RecordWaiters
@@ -22,6 +23,7 @@ def create_app(settings: QuerySettings) -> FastAPI:
         waiters = RecordWaiters(lambda: connect(settings, LISTENER_NAME), pool)
         waiters.start()
         app.state.pool, app.state.waiters = pool, waiters
+        app.state.lookups = RecordLookups(pool)
         try:
             yield
         finally:

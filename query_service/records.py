@@ -11,7 +11,7 @@ from shared.schema import TABLE
 from shared.timestamps import format_rfc3339
 
 _COLUMNS = "id, event_timestamp, accepted_at, created_at"
-_BY_ID = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = $1"
+_BY_IDS = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = ANY($1::uuid[])"
 # Keyset pagination on (event_timestamp, id), served by the index of the same name.
 _PAGE = f"""
 SELECT {_COLUMNS} FROM {TABLE}
@@ -35,12 +35,13 @@ def record_json(row: asyncpg.Record) -> dict[str, str]:
     }
 
 
-async def fetch_record(pool: asyncpg.Pool, record_id: UUID) -> dict[str, str] | None:
+async def fetch_records(pool: asyncpg.Pool, ids: list[UUID]) -> dict[UUID, dict[str, str]]:
+    """The records of those ids that exist, by id."""
     try:
-        row = await pool.fetchrow(_BY_ID, record_id)
+        rows = await pool.fetch(_BY_IDS, ids)
     except asyncpg.UndefinedTableError:  # the consumer has not created the schema yet
-        return None
-    return None if row is None else record_json(row)
+        return {}
+    return {row["id"]: record_json(row) for row in rows}
 
 
 class InvalidCursor(ValueError):

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from query_service.records import InvalidCursor, Position, fetch_page, fetch_record
+from query_service.lookups import Record, RecordLookups
+from query_service.records import InvalidCursor, Position, fetch_page
 from query_service.settings import QuerySettings
 from query_service.waiting import RecordWaiters
 from shared.db import DATABASE_DOWN
@@ -54,18 +55,12 @@ async def _pool(request: Request) -> asyncpg.Pool:
     return pool
 
 
-async def _waiters(request: Request) -> RecordWaiters:
-    waiters: RecordWaiters = request.app.state.waiters
-    return waiters
-
-
 async def _settings(request: Request) -> QuerySettings:
     settings: QuerySettings = request.app.state.settings
     return settings
 
 
 Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Waiters = Annotated[RecordWaiters, Depends(_waiters)]
 Settings = Annotated[QuerySettings, Depends(_settings)]
 RecordId = Annotated[str, Path(description="The command id handed out by the command service")]
 
@@ -104,9 +99,7 @@ def _database_down(error: Exception) -> Response:
 )
 async def get_record(
     record_id: RecordId,
-    pool: Pool,
-    waiters: Waiters,
-    settings: Settings,
+    request: Request,  # the hot path reads app.state itself: each Depends costs per request
     wait: Annotated[
         float | None,
         Query(description="Seconds to hold the request until the record exists (bounded)"),
@@ -116,14 +109,16 @@ async def get_record(
         key = uuid.UUID(record_id)
     except ValueError:
         return problem_response(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
-    if wait is not None and not 0 <= wait <= settings.max_wait_s:
+    state = request.app.state
+    if wait is not None and not 0 <= wait <= state.settings.max_wait_s:
         return problem_response(
-            400, "Invalid wait", f"wait must be between 0 and {settings.max_wait_s:g} seconds"
+            400, "Invalid wait", f"wait must be between 0 and {state.settings.max_wait_s:g} seconds"
         )
     try:
-        record = await fetch_record(pool, key)
-        if record is None and wait:
-            record = await _wait_for(key, wait, pool, waiters)
+        if wait:
+            record = await _wait_for(key, wait, state.lookups, state.waiters)
+        else:
+            record = await state.lookups.get(key)
     except DATABASE_DOWN as error:
         return _database_down(error)
     if record is None:
@@ -132,15 +127,16 @@ async def get_record(
 
 
 async def _wait_for(
-    key: uuid.UUID, wait: float, pool: asyncpg.Pool, waiters: RecordWaiters
-) -> dict[str, str] | None:
+    key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
+) -> Record | None:
+    """Registered before the first look, so a commit in between still wakes us."""
     async with waiters.waiter(key) as arrived:
-        record = await fetch_record(pool, key)  # it may have landed before we registered
+        record = await lookups.get(key)
         if record is not None:
             return record
         with suppress(TimeoutError):
             await asyncio.wait_for(arrived, wait)
-    return await fetch_record(pool, key)
+    return await lookups.get(key)
 
 
 @router.get(

@@ -6,10 +6,10 @@ from contextlib import AbstractAsyncContextManager
 from fastapi import FastAPI
 from prometheus_client import CollectorRegistry
 
-from shared.correlation import CorrelationIdMiddleware
+from shared.edge import EdgeMiddleware
 from shared.health import ReadinessCheck, health_router
-from shared.limits import RequestLimitsMiddleware
-from shared.metrics import HttpMetricsMiddleware, metrics_router
+from shared.limits import RequestLimits
+from shared.metrics import HttpMetrics, metrics_router
 from shared.problems import document_problems, install_problem_handlers
 from shared.settings import ServiceSettings
 
@@ -27,15 +27,11 @@ def build_app(
     app.state.settings = settings
     install_problem_handlers(app)
     document_problems(app)
-    app.add_middleware(CorrelationIdMiddleware)
-    app.add_middleware(
-        RequestLimitsMiddleware,
-        max_path=settings.max_path_bytes,
-        max_headers=settings.max_header_bytes,
-        max_body=settings.max_body_bytes,
-    )
     registry = CollectorRegistry()
-    app.add_middleware(HttpMetricsMiddleware, registry=registry)
+    limits = RequestLimits(
+        settings.max_path_bytes, settings.max_header_bytes, settings.max_body_bytes
+    )
+    app.add_middleware(EdgeMiddleware, limits=limits, metrics=HttpMetrics(registry))
     app.state.registry = registry
     app.include_router(health_router(checks(app)))
     app.include_router(metrics_router(registry))

@@ -1,25 +1,21 @@
 """Input limits checked before routing: path length, header size, declared body size."""
 
+from dataclasses import dataclass
+
 from starlette.responses import Response
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import Scope
 
 from shared.problems import problem_response
 
 
-class RequestLimitsMiddleware:
-    def __init__(self, app: ASGIApp, max_path: int, max_headers: int, max_body: int) -> None:
-        self.app = app
-        self.max_path, self.max_headers, self.max_body = max_path, max_headers, max_body
+@dataclass(frozen=True)
+class RequestLimits:
+    max_path: int
+    max_headers: int
+    max_body: int
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            problem = self._problem(scope)
-            if problem is not None:
-                await problem(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
-
-    def _problem(self, scope: Scope) -> Response | None:
+    def problem(self, scope: Scope) -> Response | None:
+        """The answer for a request over a limit; None when it is within all of them."""
         target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if target > self.max_path:
             return problem_response(

@@ -1,6 +1,5 @@
 """Prometheus metrics: one registry per app (no global state), HTTP metrics for every service."""
 
-import time
 from collections.abc import Callable, Iterable
 
 import asyncpg
@@ -15,52 +14,45 @@ from prometheus_client import (
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.responses import Response
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from shared.security import require_token
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
-class HttpMetricsMiddleware:
-    """Counts requests by method, route template and status; observes their latency."""
+class HttpMetrics:
+    """Requests by method, route template and status, and their latency."""
 
-    def __init__(self, app: ASGIApp, registry: CollectorRegistry) -> None:
-        self.app = app
-        self.requests = Counter(
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self._requests = Counter(
             "http_requests_total",
             "HTTP requests answered",
             ["method", "route", "status"],
             registry=registry,
         )
-        self.latency = Histogram(
+        self._latency = Histogram(
             "http_request_duration_seconds",
             "Time to answer an HTTP request",
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        # labels() takes a lock and builds a key on every call; a route has few label sets
+        self._children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500
-
-        async def record_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, record_status)
-        finally:
-            route = getattr(scope.get("route"), "path", "unmatched")
-            method = scope["method"]
-            self.requests.labels(method, route, str(status)).inc()
-            self.latency.labels(method, route).observe(time.perf_counter() - started)
+    def observe(self, scope: Scope, status: int, seconds: float) -> None:
+        key = (scope["method"], getattr(scope.get("route"), "path", "unmatched"), status)
+        children = self._children.get(key)
+        if children is None:
+            method, route = key[0], key[1]
+            children = (
+                self._requests.labels(method, route, str(status)),
+                self._latency.labels(method, route),
+            )
+            self._children[key] = children
+        children[0].inc()
+        children[1].observe(seconds)
 
 
 def metrics_router(registry: CollectorRegistry) -> APIRouter:

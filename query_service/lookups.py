@@ -1,0 +1,54 @@
+"""Reads by id, coalesced: the lookups asked for in one event-loop turn share one query.
+
+Under load many requests are in flight at once; one `id = ANY($1)` round trip for all of them
+costs PostgreSQL and asyncpg far less than one query each, and a lone request still goes out
+on the very next turn of the loop."""
+
+import asyncio
+from uuid import UUID
+
+import asyncpg
+
+from query_service.records import fetch_records
+
+Record = dict[str, str]
+
+
+class RecordLookups:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._pending: dict[UUID, list[asyncio.Future[Record | None]]] = {}
+        self._flush_scheduled = False
+        self._queries: set[asyncio.Task[None]] = set()
+
+    async def get(self, record_id: UUID) -> Record | None:
+        """The record, or None while it does not exist; raises what the query raised."""
+        loop = asyncio.get_running_loop()
+        answer: asyncio.Future[Record | None] = loop.create_future()
+        self._pending.setdefault(record_id, []).append(answer)
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await answer
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        pending, self._pending = self._pending, {}
+        query = asyncio.create_task(self._query(pending))
+        self._queries.add(query)
+        query.add_done_callback(self._queries.discard)
+
+    async def _query(self, pending: dict[UUID, list[asyncio.Future[Record | None]]]) -> None:
+        try:
+            found = await fetch_records(self._pool, list(pending))
+        except Exception as error:  # noqa: BLE001 - handed to every request that asked
+            for answers in pending.values():
+                for answer in answers:
+                    if not answer.done():
+                        answer.set_exception(error)
+            return
+        for record_id, answers in pending.items():
+            record = found.get(record_id)
+            for answer in answers:
+                if not answer.done():  # a request cancelled meanwhile (client gone)
+                    answer.set_result(record)
