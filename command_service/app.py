@@ -33,7 +33,7 @@ def create_app(settings: CommandSettings) -> FastAPI:
         "Accepts timestamp commands and hands back a ticket id once Kafka acknowledged them.",
         lifespan,
         checks,
+        [router],
     )
     app.state.metrics = CommandMetrics(app.state.registry)
-    app.include_router(router)
     return app

@@ -19,3 +19,5 @@ class CommandMetrics:
             buckets=LATENCY_BUCKETS,
             registry=registry,
         )
+        self.acknowledged = self.produced.labels("acknowledged")
+        self.unavailable = self.produced.labels("unavailable")

@@ -1,4 +1,10 @@
-"""The producer's lifecycle and the one operation the routes need: publish and await the ack."""
+"""The producer's lifecycle and the one operation the routes need: publish and await the ack.
+
+Commands published during one turn of the event loop travel as one produce batch: under load
+dozens of requests share one `send_batch` (one partition lookup, one accumulator entry, one
+acknowledgement to wait for) instead of paying aiokafka's per-message `send` each. Every key
+is a fresh command id that never repeats, so there is no per-key order that the choice of
+partition could break: batches go round-robin over the partitions that have a leader."""
 
 import asyncio
 from collections.abc import Callable
@@ -12,6 +18,7 @@ from aiokafka.errors import (
     ProducerFenced,
     UnknownProducerId,
 )
+from aiokafka.producer.message_accumulator import BatchBuilder
 
 from command_service.settings import CommandSettings
 from shared.correlation import KAFKA_HEADER
@@ -19,6 +26,7 @@ from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
 
 _log = structlog.get_logger("publisher")
+MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller turn is split over more batches
 
 
 class BrokerUnavailable(Exception):
@@ -28,6 +36,22 @@ class BrokerUnavailable(Exception):
 # After a broker outage the idempotent producer's sequence state can go stale, and every
 # later send fails the same way (aiokafka#1017); only a new producer (new producer id) recovers.
 WEDGED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
+
+
+class _Turn:
+    """The commands of one event-loop turn: one batch, and the requests awaiting its ack."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self.producer = producer
+        self.batch: BatchBuilder = producer.create_batch()
+        self.answers: list[asyncio.Future[None]] = []
+
+    def add(self, command: TimestampCommand, correlation_id: str) -> bool:
+        headers = [(KAFKA_HEADER, correlation_id.encode())]
+        added = self.batch.append(
+            timestamp=None, key=command.key(), value=command.encode(), headers=headers
+        )
+        return added is not None
 
 
 class CommandPublisher:
@@ -42,7 +66,9 @@ class CommandPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._new_producer = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
-        self._retiring: set[asyncio.Task[None]] = set()
+        self._background: set[asyncio.Task[None]] = set()
+        self._turn: _Turn | None = None
+        self._next_partition = 0
 
     def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -50,6 +76,7 @@ class CommandPublisher:
             acks="all",
             enable_idempotence=True,
             linger_ms=self._settings.kafka_linger_ms,
+            max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout * 1000),
         )
 
@@ -79,35 +106,67 @@ class CommandPublisher:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
+        turn = self._turn
+        if turn is None or turn.producer is not producer or not turn.add(command, correlation_id):
+            if turn is not None:
+                self._send(turn)  # full, or its producer was replaced: it goes as it is
+            turn = self._turn = _Turn(producer)
+            asyncio.get_running_loop().call_soon(self._send_turn, turn)
+            if not turn.add(command, correlation_id):
+                raise BrokerUnavailable("command larger than a produce batch")
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        turn.answers.append(acknowledged)
+        await acknowledged
+
+    def _send_turn(self, turn: _Turn) -> None:
+        if self._turn is turn:
+            self._turn = None
+            self._send(turn)
+
+    def _send(self, turn: _Turn) -> None:
+        task = asyncio.create_task(self._deliver(turn))
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
+    async def _deliver(self, turn: _Turn) -> None:
         try:
             async with asyncio.timeout(self._ack_timeout):
-                delivery = await producer.send(
-                    self._topic,
-                    value=command.encode(),
-                    key=command.key(),
-                    headers=[(KAFKA_HEADER, correlation_id.encode())],
+                partition = await self._partition(turn.producer)
+                delivery = await turn.producer.send_batch(
+                    turn.batch, self._topic, partition=partition
                 )
-                await asyncio.shield(delivery)
+                await delivery
         except TimeoutError:
-            raise BrokerUnavailable(
-                f"no broker acknowledgement within {self._ack_timeout}s"
-            ) from None
+            failure = f"no broker acknowledgement within {self._ack_timeout}s"
         except KafkaError as error:
             if isinstance(error, WEDGED):
-                await self._replace(producer, error)
-            raise BrokerUnavailable(f"broker error: {type(error).__name__}") from error
+                await self._replace(turn.producer, error)
+            failure = f"broker error: {type(error).__name__}"
+        else:
+            for acknowledged in turn.answers:
+                if not acknowledged.done():  # a request cancelled meanwhile
+                    acknowledged.set_result(None)
+            return
+        for acknowledged in turn.answers:
+            if not acknowledged.done():
+                acknowledged.set_exception(BrokerUnavailable(failure))
+
+    async def _partition(self, producer: AIOKafkaProducer) -> int:
+        partitions: list[int] = sorted(await producer.partitions_for(self._topic))
+        self._next_partition = (self._next_partition + 1) % len(partitions)
+        return partitions[self._next_partition]
 
     async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
         async with self._replacing:
             if self._producer is not wedged:
-                return  # another request already replaced it
+                return  # another batch already replaced it
             _log.warning("producer wedged; replacing it", error_type=type(error).__name__)
             fresh = self._new_producer()
             await fresh.start()
             self._producer = fresh
         retiring = asyncio.create_task(wedged.stop())
-        self._retiring.add(retiring)
-        retiring.add_done_callback(self._retiring.discard)
+        self._background.add(retiring)
+        retiring.add_done_callback(self._background.discard)
 
     async def ready(self) -> dict[str, object]:
         producer = self._producer

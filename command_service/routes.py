@@ -5,13 +5,14 @@ import uuid
 from datetime import UTC, datetime
 from typing import Annotated
 
-import orjson
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
 from command_service.metrics import CommandMetrics
 from command_service.publisher import BrokerUnavailable, CommandPublisher
+from shared.correlation import request_correlation_id
+from shared.ids import random_uuid
 from shared.messages import TimestampCommand
 from shared.problems import problem_response, problem_schema
 from shared.timestamps import EXAMPLE, InvalidTimestamp, parse_rfc3339
@@ -52,21 +53,21 @@ router = APIRouter(tags=["commands"])
 
 async def _accept(moment: datetime, request: Request) -> Response:
     """The routes take `request` and read app.state themselves: a Depends costs per request."""
-    command = TimestampCommand(uuid.uuid4(), moment, datetime.now(UTC))
+    command = TimestampCommand(random_uuid(), moment, datetime.now(UTC))
     publisher: CommandPublisher = request.app.state.publisher
     metrics: CommandMetrics = request.app.state.metrics
     started = time.perf_counter()
     try:
-        await publisher.publish(command, request.state.correlation_id)
+        await publisher.publish(command, request_correlation_id(request.scope))
     except BrokerUnavailable as error:
-        metrics.produced.labels("unavailable").inc()
+        metrics.unavailable.inc()
         retry_after = str(request.app.state.settings.retry_after_s)
         return problem_response(
             503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
         )
     metrics.produce_latency.observe(time.perf_counter() - started)
-    metrics.produced.labels("acknowledged").inc()
-    return Response(orjson.dumps({"id": str(command.command_id)}), media_type="application/json")
+    metrics.acknowledged.inc()
+    return Response(b'{"id":"%s"}' % command.key(), media_type="application/json")
 
 
 @router.post(

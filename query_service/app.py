@@ -39,9 +39,9 @@ def create_app(settings: QuerySettings) -> FastAPI:
         "Reads timestamp records back by ticket id, waits for them, and lists them by time.",
         lifespan,
         checks,
+        [router],
     )
     app.state.registry.register(PoolCollector(lambda: getattr(app.state, "pool", None)))
-    app.include_router(router)
     return app
 
 

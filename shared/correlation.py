@@ -6,6 +6,8 @@ import uuid
 import structlog
 from starlette.types import Scope
 
+from shared.ids import random_uuid
+
 HEADER = "correlationId"
 KAFKA_HEADER = "correlationId"
 _ACCEPTED = (b"correlationid", b"x-correlation-id")
@@ -18,7 +20,7 @@ class InvalidCorrelationId(ValueError):
 def parse_correlation_id(value: str | None) -> str:
     """A UUID of any version, canonicalised; a fresh one when absent."""
     if value is None or value == "":
-        return str(uuid.uuid4())
+        return str(random_uuid())
     try:
         return str(uuid.UUID(value.strip()))
     except ValueError:
@@ -37,3 +39,9 @@ def correlation_header(scope: Scope) -> str | None:
         if name in _ACCEPTED:
             return str(value.decode("latin-1"))
     return None
+
+
+def request_correlation_id(scope: Scope) -> str:
+    """The id shared/edge.py settled on for this request (cheaper than `request.state`)."""
+    correlation_id: str = scope["state"]["correlation_id"]
+    return correlation_id

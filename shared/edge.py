@@ -4,7 +4,6 @@ One layer, not three: each layer costs a coroutine and a wrapped `send` per requ
 two cores that was a measurable share of a request (bench/README)."""
 
 import time
-import uuid
 
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -16,6 +15,7 @@ from shared.correlation import (
     correlation_header,
     parse_correlation_id,
 )
+from shared.ids import random_uuid
 from shared.limits import RequestLimits
 from shared.metrics import HttpMetrics
 from shared.problems import problem_response
@@ -39,7 +39,7 @@ class EdgeMiddleware:
         try:
             correlation_id = parse_correlation_id(correlation_header(scope))
         except InvalidCorrelationId as error:
-            correlation_id = str(uuid.uuid4())
+            correlation_id = str(random_uuid())
             refused = refused or problem_response(400, "Invalid correlation id", str(error))
         bind_correlation_id(correlation_id)
         scope.setdefault("state", {})["correlation_id"] = correlation_id

@@ -81,11 +81,6 @@ def _offset(text: str, fields: dict[str, str | None]) -> timezone:
 
 def format_rfc3339(moment: datetime) -> str:
     """Render as UTC with `Z`, fractional seconds only when non-zero (trailing zeros cut)."""
-    utc = moment.astimezone(UTC)
-    text = (
-        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}"
-        f"T{utc.hour:02d}:{utc.minute:02d}:{utc.second:02d}"
-    )
-    if utc.microsecond:
-        text += f".{utc.microsecond:06d}".rstrip("0")
-    return text + "Z"
+    utc = moment if moment.tzinfo is UTC else moment.astimezone(UTC)
+    text = utc.isoformat()[:-6]  # YYYY-MM-DDTHH:MM:SS[.ffffff] without "+00:00", in C
+    return (text.rstrip("0") if utc.microsecond else text) + "Z"

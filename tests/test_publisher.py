@@ -11,10 +11,25 @@ from command_service.settings import CommandSettings
 from tests.test_messages import COMMAND
 
 
+class FakeBatch:
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self.records: list[dict[str, Any]] = []
+
+    def append(self, **record: Any) -> object | None:
+        if len(self.records) == self.capacity:
+            return None
+        self.records.append(record)
+        return object()
+
+
 class FakeProducer:
-    def __init__(self, outcome: BaseException | None = None, hang: bool = False) -> None:
-        self.outcome, self.hang = outcome, hang
+    def __init__(
+        self, outcome: BaseException | None = None, hang: bool = False, capacity: int = 100
+    ) -> None:
+        self.outcome, self.hang, self.capacity = outcome, hang, capacity
         self.sent: list[dict[str, Any]] = []
+        self.batches: list[tuple[int, int]] = []  # (partition, records)
         self.started = self.stopped = False
 
     async def start(self) -> None:
@@ -23,8 +38,17 @@ class FakeProducer:
     async def stop(self) -> None:
         self.stopped = True
 
-    async def send(self, topic: str, **record: Any) -> "asyncio.Future[None]":
-        self.sent.append({"topic": topic, **record})
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def create_batch(self) -> FakeBatch:
+        return FakeBatch(self.capacity)
+
+    async def send_batch(
+        self, batch: FakeBatch, topic: str, *, partition: int
+    ) -> "asyncio.Future[None]":
+        self.sent += [{"topic": topic, **record} for record in batch.records]
+        self.batches.append((partition, len(batch.records)))
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.outcome is not None:
             delivery.set_exception(self.outcome)
@@ -50,6 +74,25 @@ async def test_publish_sends_key_value_and_correlation_header() -> None:
     assert sent["topic"] == "timestamp.command.v1"
     assert sent["key"] == COMMAND.key() and sent["value"] == COMMAND.encode()
     assert sent["headers"] == [("correlationId", b"52f2665d-c087-42e5-a571-89061021a37c")]
+
+
+async def test_commands_of_one_turn_share_a_batch_and_batches_rotate_partitions() -> None:
+    producer = FakeProducer(capacity=4)
+    publisher = await _publisher(producer)
+    await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(10)))
+    await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(3)))
+    assert [records for _, records in producer.batches] == [4, 4, 2, 3]
+    partitions = [partition for partition, _ in producer.batches]
+    assert sorted(set(partitions)) == [0, 1, 2] and partitions[0] != partitions[1]
+
+
+async def test_a_failed_batch_fails_each_of_its_requests() -> None:
+    publisher = await _publisher(FakeProducer(KafkaTimeoutError()))
+    outcomes = await asyncio.gather(
+        *(publisher.publish(COMMAND, "c") for _ in range(5)), return_exceptions=True
+    )
+    assert all(isinstance(outcome, BrokerUnavailable) for outcome in outcomes)
+    assert len({id(outcome) for outcome in outcomes}) == 5  # one exception each
 
 
 async def test_an_ack_that_never_comes_is_bounded() -> None:
