@@ -11,7 +11,7 @@ import asyncpg
 
 from query_service.records import fetch_records
 
-Record = dict[str, str]
+Record = str  # the JSON document
 
 
 class RecordLookups:
