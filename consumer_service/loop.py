@@ -84,6 +84,8 @@ class ConsumeLoop:
         self._batches = 0
         self.metrics = metrics
         self._stopping = asyncio.Event()
+        self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
+        self._last_commit_attempt = 0.0
 
     def stop(self) -> None:
         self._stopping.set()
@@ -108,6 +110,7 @@ class ConsumeLoop:
         work overlaps PostgreSQL's. Batches are still applied and committed one at a time, in
         order, so an offset is only ever committed after its own batch's transaction."""
         prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
+        idle_s = max(self._settings.offset_commit_interval_ms / 1000, 0.01)
 
         async def fetch() -> None:
             async for batch in batches:
@@ -115,10 +118,18 @@ class ConsumeLoop:
             await prepared.put(None)
 
         async def apply() -> None:
-            while (ready := await prepared.get()) is not None:
+            while True:
+                try:
+                    ready = await asyncio.wait_for(prepared.get(), idle_s)
+                except TimeoutError:
+                    await self.commit_applied()  # nothing new: commit what is due
+                    continue
+                if ready is None:
+                    break
                 await self.apply(ready)
                 if on_applied is not None:
                     on_applied(ready)
+            await self.commit_applied()
 
         async with asyncio.TaskGroup() as tasks:
             tasks.create_task(fetch())
@@ -126,6 +137,7 @@ class ConsumeLoop:
 
     async def handle(self, batch: Batch) -> None:
         await self.apply(await self.prepare(batch))
+        await self.commit_applied()
 
     async def prepare(self, batch: Batch) -> Prepared:
         """Decode a polled batch; poison records go to the dead-letter topic on the way."""
@@ -146,7 +158,10 @@ class ConsumeLoop:
         self._batches += 1
         if self._batches == self._settings.fault_crash_after_db_commit:
             os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
-        await self._commit(batch.offsets)
+        self._applied_offsets.update(batch.offsets)
+        interval_s = self._settings.offset_commit_interval_ms / 1000
+        if time.monotonic() - self._last_commit_attempt >= interval_s:
+            await self.commit_applied()
         _log.info(
             "batch applied",
             records=batch.size,
@@ -203,6 +218,15 @@ class ConsumeLoop:
             detail=str(error)[:300],
             dlq=self._dead_letters.topic,
         )
+
+    async def commit_applied(self) -> None:
+        """Commit the offsets of every batch applied so far. Committed at most every
+        OFFSET_COMMIT_INTERVAL_MS under load: later is always safe (a redelivered batch is
+        idempotent), and each commit is a broker round trip and a write."""
+        self._last_commit_attempt = time.monotonic()
+        if self._applied_offsets:
+            offsets, self._applied_offsets = self._applied_offsets, {}
+            await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         try:

@@ -16,6 +16,7 @@ class ConsumerSettings(ServiceSettings, KafkaSettings, DatabaseSettings):
     kafka_consumer_topic: str = Field(default=DEFAULT_TOPIC, min_length=1)
     kafka_group_id: str = Field(default=DEFAULT_GROUP, min_length=1)
     batch_max_records: int = Field(default=5000, ge=1, le=100_000)
+    offset_commit_interval_ms: int = Field(default=100, ge=0, le=60_000)
     poll_timeout_ms: int = Field(default=100, ge=1, le=60_000)
     retry_initial_s: float = Field(default=0.1, gt=0)
     retry_max_s: float = Field(default=5.0, gt=0)

@@ -6,14 +6,14 @@ import asyncpg
 
 from shared.db import Connection
 from shared.messages import Row
-from shared.notifications import CHANNEL, EVERYTHING, MAX_IDS, sql_notify_new_rows
+from shared.notifications import CHANNEL, EVERYTHING, MAX_RECORDS, sql_notify_new_rows
 from shared.schema import TABLE
 
 COLUMNS = ("id", "event_timestamp", "accepted_at")
 # From this many rows a batch is first tried as one COPY, several times cheaper for both
 # sides than the INSERT … ON CONFLICT below; smaller batches are about latency, not volume.
 COPY_MIN_ROWS = 500
-assert COPY_MIN_ROWS > MAX_IDS  # so a copied batch is always announced as EVERYTHING
+assert COPY_MIN_ROWS > MAX_RECORDS  # so a copied batch is always announced as EVERYTHING
 
 INSERT = f"""
 WITH inserted AS (
@@ -21,7 +21,7 @@ WITH inserted AS (
     SELECT id::uuid, event_timestamp::timestamptz, accepted_at::timestamptz
     FROM unnest($1::text[], $2::text[], $3::text[]) AS r(id, event_timestamp, accepted_at)
     ON CONFLICT (id) DO NOTHING
-    RETURNING id
+    RETURNING id, event_timestamp, accepted_at, created_at
 )
 {sql_notify_new_rows("inserted")}
 """
@@ -59,5 +59,10 @@ async def _copied(connection: Connection, rows: Sequence[Row]) -> bool:
 
 
 async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> int:
-    async with pool.acquire() as connection, connection.transaction():
-        return await write_batch(connection, rows)
+    """Write the batch atomically; return how many rows were new. A small batch is the one
+    INSERT statement, atomic on its own: one round trip instead of BEGIN, INSERT, COMMIT."""
+    async with pool.acquire() as connection:
+        if len(rows) < COPY_MIN_ROWS:
+            return await write_batch(connection, rows)
+        async with connection.transaction():
+            return await write_batch(connection, rows)

@@ -10,9 +10,11 @@ import asyncpg
 import pytest
 
 from consumer_service.sink import COPY_MIN_ROWS, apply_batch
+from query_service.records import fetch_records
 from shared.db import connect
+from shared.ids import parse_uuid
 from shared.messages import Row, TimestampCommand, decode_row
-from shared.notifications import CHANNEL, EVERYTHING
+from shared.notifications import CHANNEL, EVERYTHING, MAX_RECORDS
 from shared.schema import TABLE
 from shared.settings import DatabaseSettings
 
@@ -57,10 +59,10 @@ def as_written(row: Row) -> tuple[str, str]:
     return moments[0].isoformat(), moments[1].isoformat()
 
 
-async def announced(notifications: asyncio.Queue[str], names: set[str]) -> None:
-    """Wait for a payload naming exactly `names`, past what other writers announced."""
+async def announced(notifications: asyncio.Queue[str], payload: set[str]) -> None:
+    """Wait for a payload of exactly these lines, past what other writers announced."""
     async with asyncio.timeout(10):
-        while set((await notifications.get()).split(",")) != names:
+        while set((await notifications.get()).split("\n")) != payload:
             pass
 
 
@@ -90,9 +92,17 @@ async def test_a_redelivered_batch_adds_only_the_new_rows_and_changes_none(
     assert await apply_batch(db, first + later) == 0
 
 
-async def test_a_small_batch_names_its_new_ids(
+async def test_a_small_batch_carries_its_records_as_the_query_service_renders_them(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
     rows = new_rows(3)
     assert await apply_batch(db, rows) == 3
-    await announced(notifications, {row[0].decode().replace("-", "") for row in rows})
+    rendered = await fetch_records(db, [parse_uuid(row[0].decode()) for row in rows])
+    await announced(notifications, set(rendered.values()))
+
+
+async def test_a_batch_too_large_to_carry_is_announced_as_everything(
+    db: asyncpg.Pool, notifications: asyncio.Queue[str]
+) -> None:
+    assert await apply_batch(db, new_rows(MAX_RECORDS + 1)) == MAX_RECORDS + 1  # INSERT path
+    await announced(notifications, {EVERYTHING})

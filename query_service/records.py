@@ -7,24 +7,10 @@ from uuid import UUID
 
 import asyncpg
 
+from shared.record_json import RECORD_JSON
 from shared.schema import TABLE
 
-
-def _rfc3339(column: str) -> str:
-    """SQL rendering `column` exactly as shared.timestamps.format_rfc3339 does: UTC, `Z`,
-    the fraction only when non-zero and without trailing zeros."""
-    text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
-    return f"rtrim(rtrim({text}, '0'), '.') || 'Z'"
-
-
-# The response body is rendered by PostgreSQL, which has a core to spare while the service's
-# one event loop is the bottleneck; every value is a string (the original's Go client decodes
-# into map[string]string) and none needs JSON escaping (a UUID, digits and punctuation).
-_BODY = f"""'{{"id":"' || id || '","command_id":"' || id
-    || '","event_timestamp":"' || {_rfc3339("event_timestamp")}
-    || '","accepted_at":"' || {_rfc3339("accepted_at")}
-    || '","created_at":"' || {_rfc3339("created_at")} || '"}}' AS body"""
-_COLUMNS = f"id, event_timestamp, {_BODY}"
+_COLUMNS = f"id, event_timestamp, {RECORD_JSON} AS body"
 _BY_IDS = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = ANY($1::uuid[])"
 # Keyset pagination on (event_timestamp, id), served by the index of the same name.
 _PAGE = f"""

@@ -145,14 +145,15 @@ async def get_record(record_id: RecordId, request: Request) -> Response:
 async def _wait_for(
     key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
 ) -> Record | None:
-    """Registered before the first look, so a commit in between still wakes us."""
+    """Registered before the first look, so a commit in between still wakes us; the wake-up
+    brings the record along."""
     async with waiters.waiter(key) as arrived:
         record = await lookups.get(key)
         if record is not None:
             return record
         with suppress(TimeoutError):
-            await asyncio.wait_for(arrived, wait)
-    return await lookups.get(key)
+            return await asyncio.wait_for(arrived, wait)
+    return await lookups.get(key)  # one last look: a notification lost with its connection
 
 
 @router.get(

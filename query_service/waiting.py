@@ -1,26 +1,26 @@
 """Read-your-writes without polling: one LISTEN connection wakes exactly the waiters concerned.
 
-The consumer NOTIFYs the ids of each committed batch (shared/notifications.py). Waiters are
-futures keyed by id; a notification resolves those it names. When the LISTEN connection is
-lost, notifications sent meanwhile are lost too, so after re-listening every waiter is
-re-checked against the table once.
+The consumer NOTIFYs the rows of each committed batch (shared/notifications.py). Waiters are
+futures keyed by id, resolved with the record's JSON document: straight from the notification
+when it carries it, else (EVERYTHING) from one query for every waiter. When the LISTEN
+connection is lost, notifications sent meanwhile are lost too, so after re-listening every
+waiter is re-read against the table once.
 """
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from contextlib import asynccontextmanager, suppress
 from uuid import UUID
 
 import asyncpg
 import structlog
 
+from query_service.records import fetch_records
 from shared.db import Connection
 from shared.notifications import CHANNEL, decode_payload
-from shared.schema import TABLE
 
 _log = structlog.get_logger("waiting")
 LISTENER_NAME = "timestamp-query-listener"  # application_name of the LISTEN connection
-_EXISTING = f"SELECT id FROM {TABLE} WHERE id = ANY($1::uuid[])"
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
@@ -29,7 +29,7 @@ class RecordWaiters:
         self._connect = connect
         self._pool = pool
         self._ping_every_s = ping_every_s
-        self._waiters: dict[UUID, set[asyncio.Future[None]]] = {}
+        self._waiters: dict[UUID, set[asyncio.Future[str]]] = {}
         self._task: asyncio.Task[None] | None = None
         self._rechecks: set[asyncio.Task[None]] = set()
         self.listening = asyncio.Event()
@@ -48,9 +48,10 @@ class RecordWaiters:
             await asyncio.gather(self._task, return_exceptions=True)
 
     @asynccontextmanager
-    async def waiter(self, record_id: UUID) -> AsyncIterator["asyncio.Future[None]"]:
-        """Register before re-checking the table, so no notification falls in between."""
-        arrived: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    async def waiter(self, record_id: UUID) -> AsyncIterator["asyncio.Future[str]"]:
+        """Register before re-checking the table, so no notification falls in between.
+        The future's result is the record's JSON document."""
+        arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
         self._waiters.setdefault(record_id, set()).add(arrived)
         try:
             yield arrived
@@ -61,25 +62,24 @@ class RecordWaiters:
                 if not futures:
                     del self._waiters[record_id]
 
-    def _wake(self, ids: set[UUID]) -> None:
-        for record_id in ids:
-            for arrived in self._waiters.get(record_id, ()):
+    def _wake(self, documents: Mapping[UUID, str]) -> None:
+        for record_id in documents.keys() & self._waiters.keys():
+            for arrived in self._waiters[record_id]:
                 if not arrived.done():
-                    arrived.set_result(None)
+                    arrived.set_result(documents[record_id])
 
     def _on_notification(self, _: Connection, __: int, ___: str, payload: object) -> None:
-        ids = decode_payload(str(payload))
-        if ids is None:
+        documents = decode_payload(str(payload))
+        if documents is None:
             task = asyncio.create_task(self._recheck_all())
             self._rechecks.add(task)
             task.add_done_callback(self._rechecks.discard)
         else:
-            self._wake(ids & self._waiters.keys())
+            self._wake(documents)
 
     async def _recheck_all(self) -> None:
         if self._waiters:
-            rows = await self._pool.fetch(_EXISTING, list(self._waiters))
-            self._wake({row["id"] for row in rows})
+            self._wake(await fetch_records(self._pool, list(self._waiters)))
 
     async def _keep_listening(self) -> None:
         while True:
