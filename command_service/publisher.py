@@ -1,8 +1,9 @@
 """The producer's lifecycle and the one operation the routes need: publish and await the ack.
 
-Commands published during one turn of the event loop travel as one produce batch: under load
-dozens of requests share one `send_batch` (one partition lookup, one accumulator entry, one
-acknowledgement to wait for) instead of paying aiokafka's per-message `send` each. Every key
+Commands published within KAFKA_LINGER_MS of each other (by default 1 ms; 0: one turn of the
+event loop) travel as one produce batch: dozens of requests share one `send_batch` (one
+partition lookup, one accumulator entry, one produce request, one acknowledgement to wait
+for) instead of paying aiokafka's per-message `send` each. Every key
 is a fresh command id that never repeats, so there is no per-key order that the choice of
 partition could break: batches go round-robin over the partitions that have a leader."""
 
@@ -39,7 +40,7 @@ WEDGED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, Pro
 
 
 class _Turn:
-    """The commands of one event-loop turn: one batch, and the requests awaiting its ack."""
+    """The commands of one linger window: one batch, and the requests awaiting its ack."""
 
     def __init__(self, producer: AIOKafkaProducer) -> None:
         self.producer = producer
@@ -63,6 +64,7 @@ class CommandPublisher:
         self._settings = settings
         self._topic = settings.kafka_publish_topic
         self._ack_timeout = settings.kafka_ack_timeout_s
+        self._linger_s = settings.kafka_linger_ms / 1000
         self._producer: AIOKafkaProducer | None = None
         self._new_producer = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
@@ -75,7 +77,7 @@ class CommandPublisher:
             **client_kwargs(self._settings, "command"),
             acks="all",
             enable_idempotence=True,
-            linger_ms=self._settings.kafka_linger_ms,
+            linger_ms=0,  # batches are formed here, by _Turn; aiokafka need not hold them
             max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout * 1000),
         )
@@ -111,7 +113,7 @@ class CommandPublisher:
             if turn is not None:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
             turn = self._turn = _Turn(producer)
-            asyncio.get_running_loop().call_soon(self._send_turn, turn)
+            asyncio.get_running_loop().call_later(self._linger_s, self._send_turn, turn)
             if not turn.add(command, correlation_id):
                 raise BrokerUnavailable("command larger than a produce batch")
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
