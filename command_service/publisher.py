@@ -8,7 +8,8 @@ is a fresh command id that never repeats, so there is no per-key order that the 
 partition could break: batches go round-robin over the partitions that have a leader."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -114,11 +115,16 @@ class CommandPublisher:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
             turn = self._turn = _Turn(producer)
             asyncio.get_running_loop().call_later(self._linger_s, self._send_turn, turn)
-            if not turn.add(command, correlation_id):
-                raise BrokerUnavailable("command larger than a produce batch")
+            turn.add(command, correlation_id)  # an empty batch takes any one record
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         turn.answers.append(acknowledged)
-        await acknowledged
+        try:  # _deliver answers within the ack timeout; this bound only guards against a bug
+            async with asyncio.timeout(self._linger_s + self._ack_timeout + 1):
+                await acknowledged
+        except TimeoutError:
+            raise BrokerUnavailable(
+                f"no broker acknowledgement within {self._ack_timeout}s"
+            ) from None
 
     def _send_turn(self, turn: _Turn) -> None:
         if self._turn is turn:
@@ -126,11 +132,16 @@ class CommandPublisher:
             self._send(turn)
 
     def _send(self, turn: _Turn) -> None:
-        task = asyncio.create_task(self._deliver(turn))
+        self._in_background(self._deliver(turn))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
 
     async def _deliver(self, turn: _Turn) -> None:
+        """Send the batch and answer every request in it, whatever happens."""
+        failure: str | None = "the batch was abandoned (shutdown)"
         try:
             async with asyncio.timeout(self._ack_timeout):
                 partition = await self._partition(turn.producer)
@@ -138,20 +149,18 @@ class CommandPublisher:
                     turn.batch, self._topic, partition=partition
                 )
                 await delivery
+            failure = None
         except TimeoutError:
             failure = f"no broker acknowledgement within {self._ack_timeout}s"
         except KafkaError as error:
             if isinstance(error, WEDGED):
-                await self._replace(turn.producer, error)
+                self._in_background(self._replace(turn.producer, error))
             failure = f"broker error: {type(error).__name__}"
-        else:
-            for acknowledged in turn.answers:
-                if not acknowledged.done():  # a request cancelled meanwhile
-                    acknowledged.set_result(None)
-            return
-        for acknowledged in turn.answers:
-            if not acknowledged.done():
-                acknowledged.set_exception(BrokerUnavailable(failure))
+        except Exception as error:  # noqa: BLE001 - answered as unavailable, and logged
+            _log.exception("publishing a batch failed")
+            failure = f"publish failed: {type(error).__name__}"
+        finally:
+            _answer(turn.answers, failure)
 
     async def _partition(self, producer: AIOKafkaProducer) -> int:
         partitions: list[int] = sorted(await producer.partitions_for(self._topic))
@@ -164,11 +173,14 @@ class CommandPublisher:
                 return  # another batch already replaced it
             _log.warning("producer wedged; replacing it", error_type=type(error).__name__)
             fresh = self._new_producer()
-            await fresh.start()
+            try:
+                await fresh.start()
+            except KafkaError as failed:
+                await fresh.stop()
+                _log.warning("replacing the producer failed", error_type=type(failed).__name__)
+                return  # the next wedged batch tries again
             self._producer = fresh
-        retiring = asyncio.create_task(wedged.stop())
-        self._background.add(retiring)
-        retiring.add_done_callback(self._background.discard)
+        self._in_background(wedged.stop())
 
     async def ready(self) -> dict[str, object]:
         producer = self._producer
@@ -176,3 +188,13 @@ class CommandPublisher:
             raise BrokerUnavailable("producer is not running")
         partitions = await producer.partitions_for(self._topic)
         return {"topic": self._topic, "partitions": len(partitions)}
+
+
+def _answer(answers: list[asyncio.Future[None]], failure: str | None) -> None:
+    for acknowledged in answers:
+        if acknowledged.done():  # its request was cancelled meanwhile
+            continue
+        if failure is None:
+            acknowledged.set_result(None)
+        else:
+            acknowledged.set_exception(BrokerUnavailable(failure))

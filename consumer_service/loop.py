@@ -120,7 +120,8 @@ class ConsumeLoop:
         async def apply() -> None:
             while True:
                 try:
-                    ready = await asyncio.wait_for(prepared.get(), idle_s)
+                    async with asyncio.timeout(idle_s):  # not wait_for: it can swallow a cancel
+                        ready = await prepared.get()
                 except TimeoutError:
                     await self.commit_applied()  # nothing new: commit what is due
                     continue
@@ -229,14 +230,23 @@ class ConsumeLoop:
             await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
+        """A partition no longer ours is left to its new owner (which redelivers from the
+        group's committed offset); a failed commit is kept to be tried with the next one."""
+        owned = self._consumer.assignment()
+        offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}
+        if not offsets:
+            return
         try:
             await self._consumer.commit(offsets)
         except KafkaError as error:
             _log.warning(
-                "offset commit failed; the batch will be redelivered (writes are idempotent)",
+                "offset commit failed; retried with the next one (writes are idempotent)",
                 error_type=type(error).__name__,
                 error=str(error)[:300],
             )
+            for tp, offset in offsets.items():
+                later = self._applied_offsets.get(tp, offset)
+                self._applied_offsets[tp] = max(offset, later)
             return
         self.progress.committed.update(offsets)
         self.progress.last_commit_monotonic = time.monotonic()

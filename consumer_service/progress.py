@@ -37,9 +37,9 @@ class Progress:
 
 
 class AssignmentTracker(ConsumerRebalanceListener):
-    """Offsets are committed right after each batch's transaction, so a revoke has nothing
-    durable left to commit; an in-flight batch of a revoked partition fails its commit and is
-    redelivered to the new owner, where the idempotent insert makes it harmless."""
+    """A revoke commits nothing: offsets applied but not yet committed (at most
+    OFFSET_COMMIT_INTERVAL_MS' worth) and an in-flight batch of a revoked partition are
+    redelivered to the new owner, where the idempotent write makes them harmless."""
 
     def __init__(self, progress: Progress, consumer: AIOKafkaConsumer) -> None:
         self._progress = progress

@@ -8,7 +8,8 @@ import asyncpg
 import orjson
 import pytest
 
-from query_service.records import fetch_records
+from query_service.records import fetch_page, fetch_records
+from shared.record_json import MAX_TEXT, MIN_TEXT
 from shared.schema import TABLE
 from shared.timestamps import format_rfc3339
 
@@ -44,3 +45,38 @@ async def test_postgres_renders_records_as_format_rfc3339_does(db: asyncpg.Pool)
             "accepted_at": text,
             "created_at": text,
         }
+
+
+async def test_infinite_legacy_rows_render_as_the_extremes_they_were(db: asyncpg.Pool) -> None:
+    """asyncpg writes datetime.min/max as -infinity/infinity; rows written that way read back
+    as the extremes they stood for, never as a missing (NULL) document."""
+    lowest, highest = uuid.uuid4(), uuid.uuid4()
+    await db.executemany(
+        f"INSERT INTO {TABLE} (id, event_timestamp, accepted_at) VALUES ($1, $2, $2)",
+        [(lowest, datetime.min.replace(tzinfo=UTC)), (highest, datetime.max.replace(tzinfo=UTC))],
+    )
+    found = await fetch_records(db, [lowest, highest])
+    assert orjson.loads(found[lowest])["event_timestamp"] == MIN_TEXT
+    assert orjson.loads(found[highest])["accepted_at"] == MAX_TEXT
+
+
+async def test_paging_through_the_lowest_moment_ends(db: asyncpg.Pool) -> None:
+    first, second = sorted([uuid.uuid4(), uuid.uuid4()])
+    await db.executemany(
+        f"INSERT INTO {TABLE} (id, event_timestamp, accepted_at) "
+        "VALUES ($1, $2::text::timestamptz, $2::text::timestamptz)",
+        [(first, MIN_TEXT), (second, MIN_TEXT)],
+    )
+    bound = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)  # just after the two rows
+    seen: list[str] = []
+    after = None
+    for _ in range(10_000):  # earlier runs left rows at this moment too
+        page = await fetch_page(db, datetime(1, 1, 1, tzinfo=UTC), bound, 1, after)
+        seen += [orjson.loads(item)["id"] for item in page.items]
+        if page.next is None:
+            break
+        after = page.next
+    else:
+        raise AssertionError("paging did not end: the cursor does not move past the moment")
+    assert len(seen) == len(set(seen))  # no page repeated
+    assert str(first) in seen and str(second) in seen

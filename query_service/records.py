@@ -9,15 +9,17 @@ import asyncpg
 
 from shared.record_json import RECORD_JSON
 from shared.schema import TABLE
+from shared.timestamps import format_rfc3339
 
 _COLUMNS = f"id, event_timestamp, {RECORD_JSON} AS body"
 _BY_IDS = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = ANY($1::uuid[])"
-# Keyset pagination on (event_timestamp, id), served by the index of the same name.
+# Keyset pagination on (event_timestamp, id), served by the index of the same name. Moments
+# are bound as text: asyncpg would send datetime.min/max as -infinity/infinity.
 _PAGE = f"""
 SELECT {_COLUMNS} FROM {TABLE}
-WHERE ($1::timestamptz IS NULL OR event_timestamp >= $1)
-  AND ($2::timestamptz IS NULL OR event_timestamp < $2)
-  AND ($3::timestamptz IS NULL OR (event_timestamp, id) > ($3, $4::uuid))
+WHERE ($1::text IS NULL OR event_timestamp >= $1::text::timestamptz)
+  AND ($2::text IS NULL OR event_timestamp < $2::text::timestamptz)
+  AND ($3::text IS NULL OR (event_timestamp, id) > ($3::text::timestamptz, $4::uuid))
 ORDER BY event_timestamp, id
 LIMIT $5
 """
@@ -70,6 +72,10 @@ class Page:
         return f'{{"items":[{",".join(self.items)}],"next_cursor":{cursor}}}'.encode()
 
 
+def _text(moment: datetime | None) -> str | None:
+    return None if moment is None else format_rfc3339(moment)
+
+
 async def fetch_page(
     pool: asyncpg.Pool,
     start: datetime | None,
@@ -81,9 +87,9 @@ async def fetch_page(
     try:
         rows = await pool.fetch(
             _PAGE,
-            start,
-            end,
-            None if after is None else after.event_timestamp,
+            _text(start),
+            _text(end),
+            None if after is None else _text(after.event_timestamp),
             None if after is None else after.id,
             limit,
         )

@@ -4,14 +4,17 @@ PostgreSQL renders it (it has a core to spare while a service's one event loop i
 bottleneck), for a GET and for the NOTIFY that answers a waiting GET alike. Every value is a
 string (the original's Go client decodes into map[string]string) and none needs escaping."""
 
+MIN_TEXT, MAX_TEXT = "0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999Z"
 LONGEST = 232  # bytes: two UUIDs and three timestamps with six fraction digits
 
 
 def _rfc3339(column: str) -> str:
     """SQL rendering `column` exactly as shared.timestamps.format_rfc3339 does: UTC, `Z`,
-    the fraction only when non-zero and without trailing zeros."""
+    the fraction only when non-zero and without trailing zeros. ±infinity is what asyncpg
+    wrote for datetime.min/max when rows were written from datetimes: shown as those."""
     text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
-    return f"rtrim(rtrim({text}, '0'), '.') || 'Z'"
+    return f"""CASE WHEN isfinite({column}) THEN rtrim(rtrim({text}, '0'), '.') || 'Z'
+        WHEN {column} < 'epoch' THEN '{MIN_TEXT}' ELSE '{MAX_TEXT}' END"""
 
 
 # Over columns id, event_timestamp, accepted_at, created_at.

@@ -4,7 +4,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from aiokafka.errors import KafkaTimeoutError, OutOfOrderSequenceNumber
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, OutOfOrderSequenceNumber
 
 from command_service.publisher import BrokerUnavailable, CommandPublisher
 from command_service.settings import CommandSettings
@@ -31,8 +31,11 @@ class FakeProducer:
         self.sent: list[dict[str, Any]] = []
         self.batches: list[tuple[int, int]] = []  # (partition, records)
         self.started = self.stopped = False
+        self.start_error: BaseException | None = None
 
     async def start(self) -> None:
+        if self.start_error is not None:
+            raise self.start_error
         self.started = True
 
     async def stop(self) -> None:
@@ -120,3 +123,21 @@ async def test_a_wedged_idempotent_producer_is_replaced() -> None:
     assert fresh.started and len(fresh.sent) == 1
     await asyncio.sleep(0)  # the wedged producer is stopped in the background
     assert wedged.stopped
+
+
+async def test_a_replacement_that_cannot_start_answers_and_is_tried_again() -> None:
+    wedged, broken, fresh = FakeProducer(OutOfOrderSequenceNumber()), FakeProducer(), FakeProducer()
+    publisher = await _publisher(wedged)
+    broken.start_error = KafkaConnectionError()
+    queue = [broken, fresh]
+    publisher._new_producer = lambda: queue.pop(0)  # type: ignore[method-assign]
+    async with asyncio.timeout(2):  # answered, not hung
+        with pytest.raises(BrokerUnavailable):
+            await publisher.publish(COMMAND, "c")
+        await asyncio.sleep(0.01)  # the failed replacement runs in the background
+        assert broken.stopped and not fresh.started
+        with pytest.raises(BrokerUnavailable):
+            await publisher.publish(COMMAND, "c")  # still wedged: replaced this time
+        await asyncio.sleep(0.01)
+        await publisher.publish(COMMAND, "c")
+    assert fresh.started and len(fresh.sent) == 1
