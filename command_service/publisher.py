@@ -8,8 +8,7 @@ is a fresh command id that never repeats, so there is no per-key order that the 
 partition could break: batches go round-robin over the partitions that have a leader."""
 
 import asyncio
-from collections.abc import Callable, Coroutine
-from typing import Any
+from collections.abc import Callable
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -23,6 +22,7 @@ from aiokafka.errors import (
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from command_service.settings import CommandSettings
+from shared.background import BackgroundTasks
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
@@ -69,7 +69,7 @@ class CommandPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._new_producer = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
-        self._background: set[asyncio.Task[None]] = set()
+        self._background = BackgroundTasks()
         self._turn: _Turn | None = None
         self._next_partition = 0
 
@@ -132,12 +132,7 @@ class CommandPublisher:
             self._send(turn)
 
     def _send(self, turn: _Turn) -> None:
-        self._in_background(self._deliver(turn))
-
-    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(work)
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._background.start(self._deliver(turn))
 
     async def _deliver(self, turn: _Turn) -> None:
         """Send the batch and answer every request in it, whatever happens."""
@@ -154,7 +149,7 @@ class CommandPublisher:
             failure = f"no broker acknowledgement within {self._ack_timeout}s"
         except KafkaError as error:
             if isinstance(error, WEDGED):
-                self._in_background(self._replace(turn.producer, error))
+                self._background.start(self._replace(turn.producer, error))
             failure = f"broker error: {type(error).__name__}"
         except Exception as error:  # noqa: BLE001 - answered as unavailable, and logged
             _log.exception("publishing a batch failed")
@@ -180,7 +175,7 @@ class CommandPublisher:
                 _log.warning("replacing the producer failed", error_type=type(failed).__name__)
                 return  # the next wedged batch tries again
             self._producer = fresh
-        self._in_background(wedged.stop())
+        self._background.start(wedged.stop())
 
     async def ready(self) -> dict[str, object]:
         producer = self._producer

@@ -86,6 +86,7 @@ class ConsumeLoop:
         self._stopping = asyncio.Event()
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
         self._last_commit_attempt = 0.0
+        self._commit_interval_s = settings.offset_commit_interval_ms / 1000
 
     def stop(self) -> None:
         self._stopping.set()
@@ -110,7 +111,7 @@ class ConsumeLoop:
         work overlaps PostgreSQL's. Batches are still applied and committed one at a time, in
         order, so an offset is only ever committed after its own batch's transaction."""
         prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
-        idle_s = max(self._settings.offset_commit_interval_ms / 1000, 0.01)
+        idle_s = max(self._commit_interval_s, 0.01)
 
         async def fetch() -> None:
             async for batch in batches:
@@ -136,10 +137,6 @@ class ConsumeLoop:
             tasks.create_task(fetch())
             tasks.create_task(apply())
 
-    async def handle(self, batch: Batch) -> None:
-        await self.apply(await self.prepare(batch))
-        await self.commit_applied()
-
     async def prepare(self, batch: Batch) -> Prepared:
         """Decode a polled batch; poison records go to the dead-letter topic on the way."""
         size = sum(map(len, batch.values()))
@@ -160,8 +157,7 @@ class ConsumeLoop:
         if self._batches == self._settings.fault_crash_after_db_commit:
             os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
         self._applied_offsets.update(batch.offsets)
-        interval_s = self._settings.offset_commit_interval_ms / 1000
-        if time.monotonic() - self._last_commit_attempt >= interval_s:
+        if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
             await self.commit_applied()
         _log.info(
             "batch applied",

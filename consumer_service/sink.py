@@ -28,21 +28,29 @@ WITH inserted AS (
 NOTIFY_EVERYTHING = f"SELECT pg_notify('{CHANNEL}', '{EVERYTHING}')"
 
 
-async def write_batch(connection: Connection, rows: Sequence[Row]) -> int:
-    """Insert the rows in the caller's transaction; return how many were new.
-    The NOTIFY naming them is delivered when that transaction commits."""
+async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> int:
+    """Write the batch atomically; return how many rows were new. The NOTIFY announcing
+    them is delivered when the write commits."""
     if not rows:
         return 0
-    if len(rows) >= COPY_MIN_ROWS and await _copied(connection, rows):
-        await connection.execute(NOTIFY_EVERYTHING)
-        return len(rows)
+    async with pool.acquire() as connection:
+        if len(rows) < COPY_MIN_ROWS:  # one statement, atomic on its own: one round trip
+            return await _insert(connection, rows)
+        async with connection.transaction():
+            if not await _copied(connection, rows):
+                return await _insert(connection, rows)
+            await connection.execute(NOTIFY_EVERYTHING)
+            return len(rows)
+
+
+async def _insert(connection: Connection, rows: Sequence[Row]) -> int:
     columns = ([field.decode() for field in column] for column in zip(*rows, strict=True))
     return int(await connection.fetchval(INSERT, *columns))
 
 
 async def _copied(connection: Connection, rows: Sequence[Row]) -> bool:
     """COPY every row as new, or nothing (False) when one is already there: a redelivery
-    after a crash or a rebalance. The savepoint keeps the caller's transaction usable."""
+    after a crash or a rebalance. The savepoint keeps the transaction usable."""
     # A memoryview: asyncpg would take plain bytes for a file name.
     text = memoryview(b"".join([b"%s\t%s\t%s\n" % row for row in rows]))
     try:
@@ -56,13 +64,3 @@ async def _copied(connection: Connection, rows: Sequence[Row]) -> bool:
     except asyncpg.UniqueViolationError:
         return False
     return True
-
-
-async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> int:
-    """Write the batch atomically; return how many rows were new. A small batch is the one
-    INSERT statement, atomic on its own: one round trip instead of BEGIN, INSERT, COMMIT."""
-    async with pool.acquire() as connection:
-        if len(rows) < COPY_MIN_ROWS:
-            return await write_batch(connection, rows)
-        async with connection.transaction():
-            return await write_batch(connection, rows)

@@ -10,6 +10,7 @@ from uuid import UUID
 import asyncpg
 
 from query_service.records import fetch_records
+from shared.background import BackgroundTasks
 
 Record = str  # the JSON document
 
@@ -19,7 +20,7 @@ class RecordLookups:
         self._pool = pool
         self._pending: dict[UUID, list[asyncio.Future[Record | None]]] = {}
         self._flush_scheduled = False
-        self._queries: set[asyncio.Task[None]] = set()
+        self._queries = BackgroundTasks()
 
     async def get(self, record_id: UUID) -> Record | None:
         """The record, or None while it does not exist; raises what the query raised."""
@@ -34,9 +35,7 @@ class RecordLookups:
     def _flush(self) -> None:
         self._flush_scheduled = False
         pending, self._pending = self._pending, {}
-        query = asyncio.create_task(self._query(pending))
-        self._queries.add(query)
-        query.add_done_callback(self._queries.discard)
+        self._queries.start(self._query(pending))
 
     async def _query(self, pending: dict[UUID, list[asyncio.Future[Record | None]]]) -> None:
         try:

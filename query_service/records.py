@@ -11,12 +11,11 @@ from shared.record_json import RECORD_JSON
 from shared.schema import TABLE
 from shared.timestamps import format_rfc3339
 
-_COLUMNS = f"id, event_timestamp, {RECORD_JSON} AS body"
-_BY_IDS = f"SELECT {_COLUMNS} FROM {TABLE} WHERE id = ANY($1::uuid[])"
+_BY_IDS = f"SELECT id, {RECORD_JSON} AS body FROM {TABLE} WHERE id = ANY($1::uuid[])"
 # Keyset pagination on (event_timestamp, id), served by the index of the same name. Moments
 # are bound as text: asyncpg would send datetime.min/max as -infinity/infinity.
 _PAGE = f"""
-SELECT {_COLUMNS} FROM {TABLE}
+SELECT id, event_timestamp, {RECORD_JSON} AS body FROM {TABLE}
 WHERE ($1::text IS NULL OR event_timestamp >= $1::text::timestamptz)
   AND ($2::text IS NULL OR event_timestamp < $2::text::timestamptz)
   AND ($3::text IS NULL OR (event_timestamp, id) > ($3::text::timestamptz, $4::uuid))

@@ -16,6 +16,7 @@ import asyncpg
 import structlog
 
 from query_service.records import fetch_records
+from shared.background import BackgroundTasks
 from shared.db import Connection
 from shared.notifications import CHANNEL, decode_payload
 
@@ -31,7 +32,7 @@ class RecordWaiters:
         self._ping_every_s = ping_every_s
         self._waiters: dict[UUID, set[asyncio.Future[str]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._rechecks: set[asyncio.Task[None]] = set()
+        self._rechecks = BackgroundTasks()
         self.listening = asyncio.Event()
         self.reconnects = 0
 
@@ -71,9 +72,7 @@ class RecordWaiters:
     def _on_notification(self, _: Connection, __: int, ___: str, payload: object) -> None:
         documents = decode_payload(str(payload))
         if documents is None:
-            task = asyncio.create_task(self._recheck_all())
-            self._rechecks.add(task)
-            task.add_done_callback(self._rechecks.discard)
+            self._rechecks.start(self._recheck_all())
         else:
             self._wake(documents)
 
