@@ -1,11 +1,14 @@
 """The producer's lifecycle and the one operation the routes need: publish and await the ack.
 
-Commands published within KAFKA_LINGER_MS of each other (by default 1 ms; 0: one turn of the
-event loop) travel as one produce batch: dozens of requests share one `send_batch` (one
-partition lookup, one accumulator entry, one produce request, one acknowledgement to wait
-for) instead of paying aiokafka's per-message `send` each. Every key
-is a fresh command id that never repeats, so there is no per-key order that the choice of
-partition could break: batches go round-robin over the partitions that have a leader."""
+Produce batches leave at most once per KAFKA_LINGER_MS (by default 5 ms, the Java
+producer's `linger.ms` default since Kafka 4.0, KIP-1030). A command arriving when the last
+batch left longer ago than that goes at the end of the event-loop turn; one arriving sooner
+waits for the window to close, and every command arriving meanwhile travels with it. So a
+quiet service adds no delay, and a busy one pays for one produce request per window (one
+partition lookup, one accumulator entry, one acknowledgement to wait for) instead of
+aiokafka's per-message `send` for each command. Every key is a fresh command id that never
+repeats, so there is no per-key order that the choice of partition could break: batches go
+round-robin over the partitions."""
 
 import asyncio
 from collections.abc import Callable
@@ -71,6 +74,7 @@ class CommandPublisher:
         self._replacing = asyncio.Lock()
         self._background = BackgroundTasks()
         self._turn: _Turn | None = None
+        self._last_send = float("-inf")  # loop time the last batch left
         self._next_partition = 0
 
     def _default_producer(self) -> AIOKafkaProducer:
@@ -114,7 +118,9 @@ class CommandPublisher:
             if turn is not None:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
             turn = self._turn = _Turn(producer)
-            asyncio.get_running_loop().call_later(self._linger_s, self._send_turn, turn)
+            loop = asyncio.get_running_loop()
+            wait = max(0.0, self._last_send + self._linger_s - loop.time())
+            loop.call_later(wait, self._send_turn, turn)
             turn.add(command, correlation_id)  # an empty batch takes any one record
         acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         turn.answers.append(acknowledged)
@@ -132,6 +138,7 @@ class CommandPublisher:
             self._send(turn)
 
     def _send(self, turn: _Turn) -> None:
+        self._last_send = asyncio.get_running_loop().time()
         self._background.start(self._deliver(turn))
 
     async def _deliver(self, turn: _Turn) -> None:

@@ -9,6 +9,6 @@ class CommandSettings(ServiceSettings, KafkaSettings):
     server_port: int = Field(default=7080, ge=1, le=65535)
     kafka_publish_topic: str = Field(default=DEFAULT_TOPIC, min_length=1)
     kafka_ack_timeout_s: float = Field(default=5.0, gt=0, le=120)
-    kafka_linger_ms: int = Field(default=1, ge=0, le=1000)
+    kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     kafka_startup_timeout_s: float = Field(default=60.0, gt=0)
     retry_after_s: int = Field(default=5, ge=1)

@@ -159,7 +159,7 @@ class ConsumeLoop:
         self._applied_offsets.update(batch.offsets)
         if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
             await self.commit_applied()
-        _log.info(
+        _log.debug(  # per batch: at info it would be hundreds of lines a second; see /metrics
             "batch applied",
             records=batch.size,
             commands=len(rows),

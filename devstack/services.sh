@@ -9,6 +9,7 @@ export KAFKA_BROKER="${KAFKA_BROKER:-localhost:$KAFKA_PORT}"
 export DB_URL="${DB_URL:-postgresql://localhost:$PG_PORT/postgres}"
 export DB_USERNAME="${DB_USERNAME:-postgres}"
 export DB_PASSWORD="${DB_PASSWORD:-$PG_PASSWORD}"
+export DB_SSLMODE="${DB_SSLMODE:-disable}"  # loopback: see the Makefile
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 
 healthy() { curl -sf "http://127.0.0.1:$1/health" >/dev/null; }

@@ -53,7 +53,11 @@ async def test_wait_returns_within_ms_of_the_commit(
 ) -> None:
     consumer = ServiceProcess(
         "consumer_service",
-        {"KAFKA_CONSUMER_TOPIC": fresh_topic, "KAFKA_GROUP_ID": f"g-{fresh_topic}"},
+        {
+            "KAFKA_CONSUMER_TOPIC": fresh_topic,
+            "KAFKA_GROUP_ID": f"g-{fresh_topic}",
+            "LOG_LEVEL": "DEBUG",
+        },
     ).start()
     services.append(consumer)
     await consumer.wait_healthy(path="/ready")

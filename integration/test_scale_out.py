@@ -36,7 +36,7 @@ async def test_three_consumers_share_six_partitions_and_survive_losing_one(
     await ensure_topics(kafka_settings, TopicPlan(topic, partitions=PARTITIONS))
     command = ServiceProcess("command_service", {"KAFKA_PUBLISH_TOPIC": topic}).start()
     stack = Stack(topic, f"g-{topic}", command, [])
-    consumers = [stack.new_consumer() for _ in range(CONSUMERS)]
+    consumers = [stack.new_consumer(LOG_LEVEL="DEBUG") for _ in range(CONSUMERS)]  # per-batch lines
     services += [command, *consumers]
     await command.wait_healthy()
 

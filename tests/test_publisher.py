@@ -89,6 +89,25 @@ async def test_commands_of_one_turn_share_a_batch_and_batches_rotate_partitions(
     assert sorted(set(partitions)) == [0, 1, 2] and partitions[0] != partitions[1]
 
 
+async def test_batches_leave_at_most_once_per_linger_window_and_a_quiet_one_at_once() -> None:
+    linger = 0.3
+    producer = FakeProducer()
+    queue = [producer]
+    settings = CommandSettings(kafka_linger_ms=int(linger * 1000))
+    publisher = CommandPublisher(settings, producer_factory=lambda: queue.pop(0))
+    await publisher.start()
+    loop = asyncio.get_running_loop()
+
+    async def timed(count: int) -> float:
+        started = loop.time()
+        await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(count)))
+        return loop.time() - started
+
+    assert await timed(1) < linger / 3  # nothing left recently: no waiting at all
+    assert await timed(3) > linger * 0.8  # right after a batch: held for the window
+    assert [records for _, records in producer.batches] == [1, 3]
+
+
 async def test_a_failed_batch_fails_each_of_its_requests() -> None:
     publisher = await _publisher(FakeProducer(KafkaTimeoutError()))
     outcomes = await asyncio.gather(
