@@ -1,8 +1,10 @@
-"""Reads by id, coalesced: the lookups asked for in one event-loop turn share one query.
+"""Reads by id, coalesced: the lookups asked for in one event-loop turn share one query, and
+at most IN_FLIGHT such queries run at once; lookups asked for meanwhile wait for the next.
 
 Under load many requests are in flight at once; one `id = ANY($1)` round trip for all of them
 costs PostgreSQL and asyncpg far less than one query each, and a lone request still goes out
-on the very next turn of the loop."""
+on the very next turn of the loop. The bound keeps a burst (or a slow moment) from opening a
+pool connection per loop turn: new connections are what make a slow moment slower."""
 
 import asyncio
 from uuid import UUID
@@ -13,6 +15,7 @@ from query_service.records import fetch_records
 from shared.background import BackgroundTasks
 
 Record = str  # the JSON document
+IN_FLIGHT = 3
 
 
 class RecordLookups:
@@ -20,6 +23,7 @@ class RecordLookups:
         self._pool = pool
         self._pending: dict[UUID, list[asyncio.Future[Record | None]]] = {}
         self._flush_scheduled = False
+        self._in_flight = 0
         self._queries = BackgroundTasks()
 
     async def get(self, record_id: UUID) -> Record | None:
@@ -34,8 +38,10 @@ class RecordLookups:
 
     def _flush(self) -> None:
         self._flush_scheduled = False
-        pending, self._pending = self._pending, {}
-        self._queries.start(self._query(pending))
+        if self._pending and self._in_flight < IN_FLIGHT:
+            pending, self._pending = self._pending, {}
+            self._in_flight += 1
+            self._queries.start(self._query(pending))
 
     async def _query(self, pending: dict[UUID, list[asyncio.Future[Record | None]]]) -> None:
         try:
@@ -46,6 +52,9 @@ class RecordLookups:
                     if not answer.done():
                         answer.set_exception(error)
             return
+        finally:
+            self._in_flight -= 1
+            self._flush()  # what was asked for while this query ran
         for record_id, answers in pending.items():
             record = found.get(record_id)
             for answer in answers:

@@ -1,5 +1,7 @@
 """Run a service the way every one runs: settings, logging, uvicorn + uvloop + httptools."""
 
+import gc
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -15,7 +17,17 @@ S = TypeVar("S", bound=ServiceSettings)
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM once it has shut down gracefully, so the process would die of
-    the signal (exit -15). A clean, graceful stop is a success: exit code 0."""
+    the signal (exit -15). A clean, graceful stop is a success: exit code 0.
+
+    Once started, everything that exists (modules, the app, pydantic and aiokafka internals:
+    a few hundred thousand objects) is moved out of the garbage collector's sight with
+    `gc.freeze()`. Otherwise each full collection walks all of it: 20-50 ms with the event
+    loop stopped, every request in flight delayed by as much."""
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        gc.collect()
+        gc.freeze()
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
