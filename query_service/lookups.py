@@ -28,13 +28,17 @@ class RecordLookups:
 
     async def get(self, record_id: UUID) -> Record | None:
         """The record, or None while it does not exist; raises what the query raised."""
+        return await self.lookup(record_id)
+
+    def lookup(self, record_id: UUID) -> "asyncio.Future[Record | None]":
+        """`get` as a future, for a caller that races it against something else."""
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[Record | None] = loop.create_future()
         self._pending.setdefault(record_id, []).append(answer)
         if not self._flush_scheduled:
             self._flush_scheduled = True
             loop.call_soon(self._flush)
-        return await answer
+        return answer
 
     def _flush(self) -> None:
         self._flush_scheduled = False

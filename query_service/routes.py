@@ -4,6 +4,7 @@ import asyncio
 import math
 import uuid
 from contextlib import suppress
+from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
@@ -146,14 +147,21 @@ async def _wait_for(
     key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
 ) -> Record | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
-    brings the record along."""
+    brings the record along, and whichever of the look and the wake-up has it first answers."""
     async with waiters.waiter(key) as arrived:
-        record = await lookups.get(key)
-        if record is not None:
-            return record
+        lookups.lookup(key).add_done_callback(partial(_found, arrived))
         with suppress(TimeoutError):
             return await asyncio.wait_for(arrived, wait)
     return await lookups.get(key)  # one last look: a notification lost with its connection
+
+
+def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:
+    if arrived.done() or looked.cancelled():
+        return
+    if (error := looked.exception()) is not None:
+        arrived.set_exception(error)
+    elif (record := looked.result()) is not None:
+        arrived.set_result(record)
 
 
 @router.get(

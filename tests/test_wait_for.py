@@ -1,0 +1,78 @@
+"""query_service/routes.py `_wait_for`: the look and the wake-up race; either may answer."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from uuid import UUID
+
+import pytest
+
+from query_service.routes import _wait_for
+
+DOCUMENT = '{"id":"x"}'
+
+
+class FakeLookups:
+    def __init__(self) -> None:
+        self.answers: list[asyncio.Future[str | None]] = []
+
+    def lookup(self, record_id: UUID) -> "asyncio.Future[str | None]":
+        self.answers.append(asyncio.get_running_loop().create_future())
+        return self.answers[-1]
+
+    async def get(self, record_id: UUID) -> str | None:
+        return await self.lookup(record_id)
+
+
+class FakeWaiters:
+    def __init__(self) -> None:
+        self.arrived: asyncio.Future[str] | None = None
+
+    @asynccontextmanager
+    async def waiter(self, record_id: UUID) -> AsyncIterator["asyncio.Future[str]"]:
+        self.arrived = asyncio.get_running_loop().create_future()
+        yield self.arrived
+
+
+async def _started(lookups: FakeLookups, waiters: FakeWaiters) -> "asyncio.Task[str | None]":
+    waiting = asyncio.create_task(_wait_for(uuid.uuid4(), 5, lookups, waiters))  # type: ignore[arg-type]
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert lookups.answers and waiters.arrived is not None
+    return waiting
+
+
+async def test_the_wake_up_answers_while_the_look_is_still_out() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    assert waiters.arrived is not None
+    waiters.arrived.set_result(DOCUMENT)
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+    assert not lookups.answers[0].done()  # answered without it
+
+
+async def test_the_look_answers_when_the_record_is_already_there() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    lookups.answers[0].set_result(DOCUMENT)
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+
+
+async def test_a_miss_keeps_waiting_for_the_wake_up() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    lookups.answers[0].set_result(None)
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    assert waiters.arrived is not None
+    waiters.arrived.set_result(DOCUMENT)
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+
+
+async def test_a_failed_look_is_raised() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    lookups.answers[0].set_exception(ConnectionRefusedError("database down"))
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.wait_for(waiting, 1)
