@@ -91,6 +91,11 @@ class Run:
             floor = scenarios.end_to_end(stack, size.floor_rate, size.floor_s, floor_ids)
             self.phase("p4_e2e_floor", started)
             started = time.monotonic()
+            warmup = scenarios.end_to_end(  # as wrk's warm-up: JIT-compiles Kafka's paths
+                stack, size.e2e_rate, size.e2e_warmup_s, workdir / "warmup-ids.txt", "warm-up"
+            )
+            self.phase("p4_e2e_warmup", started)
+            started = time.monotonic()
             p4 = scenarios.end_to_end(stack, size.e2e_rate, size.e2e_s, ids)
             self.phase("p4_e2e", started)
             settle = stack.wait_caught_up()
@@ -107,6 +112,7 @@ class Run:
             "ingest_consumer_catch_up_s": catch_up,
             "e2e": p4,
             "e2e_floor": floor,
+            "e2e_warmup": warmup,
             "e2e_consumer_catch_up_s": settle,
             "query": {**p5.to_json(), "cpu": p5_cpu},
             "rss_mb_live_stack": rss,

@@ -36,9 +36,11 @@ def ingest(stack: Stack, size: Size) -> tuple[WrkResult, dict[str, float]]:
     return result, cpu
 
 
-def end_to_end(stack: Stack, rate: int, seconds: float, ids_file: Path) -> dict[str, Any]:
+def end_to_end(
+    stack: Stack, rate: int, seconds: float, ids_file: Path, label: str = ""
+) -> dict[str, Any]:
     """P4: open loop at `rate`/s, POST sent -> GET ?wait=5 returned the record."""
-    say(f"P4 end to end: open loop {rate}/s for {seconds:g} s")
+    say(f"P4 end to end{f' {label}' if label else ''}: open loop {rate}/s for {seconds:g} s")
     window = CpuWindow.open(stack.pids())
     result = run_json(
         "bench.e2e",
