@@ -11,9 +11,9 @@ export KAFKA_BROKER ?= localhost:9092
 export DB_URL ?= postgresql://localhost:5432/postgres
 export DB_USERNAME ?= postgres
 export DB_PASSWORD ?= devstack-Secret-7f3a
-# The devstack's PostgreSQL is on loopback: TLS there protects nothing and costs both ends CPU
-# on every query. It stays on offer; integration/test_tls.py uses verify-full.
-export DB_SSLMODE ?= disable
+# TLS to a PostgreSQL on loopback (the devstack's) protects nothing and costs both ends CPU on
+# every query: off there by default. Any other DB_URL keeps libpq's default, prefer.
+export DB_SSLMODE ?= $(if $(or $(findstring @localhost,$(DB_URL)),$(findstring //localhost,$(DB_URL)),$(findstring 127.0.0.1,$(DB_URL))),disable,prefer)
 
 .PHONY: install up down status test test-unit test-integration lint lock audit newman chaos clean
 

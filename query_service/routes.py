@@ -3,7 +3,6 @@
 import asyncio
 import math
 import uuid
-from contextlib import suppress
 from functools import partial
 from typing import Annotated, Any
 
@@ -147,18 +146,30 @@ async def _wait_for(
     key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
 ) -> Record | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
-    brings the record along, and whichever of the look and the wake-up has it first answers."""
+    brings the record along, and whichever of the look and the wake-up has it first answers.
+    A failed look is raised (a timed-out query too: it is not the wait running out)."""
     async with waiters.waiter(key) as arrived:
-        lookups.lookup(key).add_done_callback(partial(_found, arrived))
-        with suppress(TimeoutError):
-            return await asyncio.wait_for(arrived, wait)
+        looked = lookups.lookup(key)
+        looked.add_done_callback(partial(_found, arrived))
+        deadline = asyncio.timeout(wait)
+        try:
+            async with deadline:
+                return await arrived
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+    if not looked.done():
+        return await looked  # the first look is still out: no second one behind it
     return await lookups.get(key)  # one last look: a notification lost with its connection
 
 
 def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:
-    if arrived.done() or looked.cancelled():
+    if looked.cancelled():
         return
-    if (error := looked.exception()) is not None:
+    error = looked.exception()  # retrieved even when unused: no "never retrieved" warning
+    if arrived.done():
+        return
+    if error is not None:
         arrived.set_exception(error)
     elif (record := looked.result()) is not None:
         arrived.set_result(record)

@@ -1,7 +1,6 @@
 """Run a service the way every one runs: settings, logging, uvicorn + uvloop + httptools."""
 
 import gc
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -17,17 +16,7 @@ S = TypeVar("S", bound=ServiceSettings)
 
 class _Server(uvicorn.Server):
     """uvicorn re-raises SIGTERM once it has shut down gracefully, so the process would die of
-    the signal (exit -15). A clean, graceful stop is a success: exit code 0.
-
-    Once started, everything that exists (modules, the app, pydantic and aiokafka internals:
-    a few hundred thousand objects) is moved out of the garbage collector's sight with
-    `gc.freeze()`. Otherwise each full collection walks all of it: 20-50 ms with the event
-    loop stopped, every request in flight delayed by as much."""
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        gc.collect()
-        gc.freeze()
+    the signal (exit -15). A clean, graceful stop is a success: exit code 0."""
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -50,6 +39,13 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         timeout_graceful_shutdown=20,
         server_header=False,
     )
+    # Everything that exists by now (modules, the app, pydantic's and the libraries' internals:
+    # a few hundred thousand objects) lives as long as the process. Frozen, a full collection
+    # no longer walks it: 20-50 ms with the event loop stopped otherwise, every request in
+    # flight delayed by as much. What the lifespan opens later (connections) stays collectable.
+    config.load()  # the protocol and loop modules too (uvicorn skips loading it again)
+    gc.collect()
+    gc.freeze()
     _Server(config).run()
 
 

@@ -1,6 +1,7 @@
 """query_service/routes.py `_wait_for`: the look and the wake-up race; either may answer."""
 
 import asyncio
+import gc
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -76,3 +77,36 @@ async def test_a_failed_look_is_raised() -> None:
     lookups.answers[0].set_exception(ConnectionRefusedError("database down"))
     with pytest.raises(ConnectionRefusedError):
         await asyncio.wait_for(waiting, 1)
+
+
+async def test_a_look_that_times_out_is_raised_not_taken_for_the_wait_ending() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    lookups.answers[0].set_exception(TimeoutError("query timed out"))
+    with pytest.raises(TimeoutError):
+        await asyncio.wait_for(waiting, 1)
+    assert len(lookups.answers) == 1  # no second look
+
+
+async def test_a_look_that_fails_after_the_wake_up_is_retrieved(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    assert waiters.arrived is not None
+    waiters.arrived.set_result(DOCUMENT)
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+    lookups.answers[0].set_exception(ConnectionRefusedError("database down"))
+    await asyncio.sleep(0)
+    del lookups.answers[:]  # the future is gone: asyncio would log an unretrieved exception
+    gc.collect()
+    assert "never retrieved" not in caplog.text
+
+
+async def test_when_the_wait_ends_a_look_still_out_is_awaited_not_repeated() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = asyncio.create_task(_wait_for(uuid.uuid4(), 0.05, lookups, waiters))  # type: ignore[arg-type]
+    await asyncio.sleep(0.1)
+    assert not waiting.done() and len(lookups.answers) == 1
+    lookups.answers[0].set_result(DOCUMENT)
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
