@@ -11,7 +11,7 @@ from typing import NamedTuple, TypeVar
 import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.errors import KafkaError
+from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from consumer_service.dead_letters import DeadLetters
@@ -234,6 +234,13 @@ class ConsumeLoop:
             return
         try:
             await self._consumer.commit(offsets)
+        except CommitFailedError:
+            # The group rebalanced under this commit. Not kept: retried with a generation that
+            # is gone, it fails again and each failure starts another rebalance (a livelock
+            # seen in test_scale_out). Whoever owns the partitions now redelivers from the
+            # last committed offset, and the idempotent write absorbs it.
+            _log.warning("offset commit refused: the group rebalanced; dropped, redelivered")
+            return
         except KafkaError as error:
             _log.warning(
                 "offset commit failed; retried with the next one (writes are idempotent)",
