@@ -17,9 +17,9 @@ up() {
   bash "$HERE/services.sh" start
   cat <<INFO
 [devstack] ready:
-  command  POST http://localhost:7080/api/v1/timestamp/2009-09-28T19:03:12Z
-  query    GET  http://localhost:7082/api/v1/timestamp/<id>
-  consumer      http://localhost:7081/ready
+  command  POST http://localhost:${COMMAND_PORT:-7080}/api/v1/timestamp/2009-09-28T19:03:12Z
+  query    GET  http://localhost:${QUERY_PORT:-7082}/api/v1/timestamp/<id>
+  consumer      http://localhost:${CONSUMER_PORT:-7081}/ready
   kafka         localhost:$KAFKA_PORT   postgres  postgresql://postgres@localhost:$PG_PORT/postgres
   logs          $LOGS/   pids  $RUN/
 INFO

@@ -3,7 +3,8 @@
 #   devstack/services.sh start|stop|status
 source "$(dirname "$0")/common.sh"
 
-SERVICES=(command:7080 consumer:7081 query:7082)
+# Ports: COMMAND_PORT, CONSUMER_PORT, QUERY_PORT (a second stack beside the first).
+SERVICES=(command:"${COMMAND_PORT:-7080}" consumer:"${CONSUMER_PORT:-7081}" query:"${QUERY_PORT:-7082}")
 
 export KAFKA_BROKER="${KAFKA_BROKER:-localhost:$KAFKA_PORT}"
 export DB_URL="${DB_URL:-postgresql://localhost:$PG_PORT/postgres}"
