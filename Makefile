@@ -15,9 +15,13 @@ export DB_PASSWORD ?= devstack-Secret-7f3a
 # every query: off there by default. Any other DB_URL keeps libpq's default, prefer.
 export DB_SSLMODE ?= $(if $(or $(findstring @localhost,$(DB_URL)),$(findstring //localhost,$(DB_URL)),$(findstring 127.0.0.1,$(DB_URL))),disable,prefer)
 
-.PHONY: install up down status test test-unit test-integration lint lock audit newman chaos clean
+.PHONY: install packages up down status test test-unit test-integration lint lock audit newman chaos clean
 
 install: $(STAMP)
+
+# Debian's wrk (the benchmark's load generator) and chromium (the /docs browser test).
+packages:
+	bash devstack/packages.sh wrk chromium
 
 $(STAMP): pyproject.toml requirements.lock
 	$(PYTHON) -m venv $(VENV)
@@ -34,16 +38,16 @@ down:
 status:
 	bash devstack/platform.sh status
 
-test: install
+test: install packages
 	bash devstack/platform.sh with $(BIN)/pytest tests integration
 
 test-unit: install
 	$(BIN)/pytest tests
 
-test-integration: install
+test-integration: install packages
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
-chaos: install
+chaos: install packages
 	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 bash devstack/platform.sh with \
 		$(BIN)/pytest integration/test_faults.py integration/test_poison.py --timeout 1800
 
@@ -52,10 +56,10 @@ newman:
 
 # Benchmarks against ceilings measured in the same run (bench/run.py); results in bench/results/.
 .PHONY: bench bench-quick
-bench: install
+bench: install packages
 	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full
 
-bench-quick: install
+bench-quick: install packages
 	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick
 
 lock:

@@ -12,8 +12,30 @@ infra() {
     | sed 's/^/[devstack] topic /'
 }
 
+# .env: the devstack's settings for whatever runs in this checkout (the services and
+# timestamp-ops read it; pydantic-settings' env_file), so the README's commands need no
+# exported variables. Rewritten while it carries the marker line; a .env of the user's is kept.
+ENV_FILE="$ROOT/.env"
+ENV_MARKER="# Written by make up for this checkout's devstack."
+write_env_file() {
+  if [[ -f "$ENV_FILE" ]] && ! head -n1 "$ENV_FILE" | grep -qxF "$ENV_MARKER"; then
+    say "keeping $ENV_FILE (not written by make up)"; return 0
+  fi
+  cat >"$ENV_FILE" <<ENV
+$ENV_MARKER
+# Variables set in the environment win over this file. Remove the first line to keep edits.
+KAFKA_BROKER=localhost:$KAFKA_PORT
+DB_URL=postgresql://localhost:$PG_PORT/postgres
+DB_USERNAME=postgres
+DB_PASSWORD=$PG_PASSWORD
+DB_SSLMODE=disable
+ENV
+  chmod 600 "$ENV_FILE"
+}
+
 up() {
   infra
+  write_env_file
   bash "$HERE/services.sh" start
   cat <<INFO
 [devstack] ready:
@@ -28,7 +50,7 @@ INFO
 down() {
   bash "$HERE/services.sh" stop
   bash "$HERE/kafka.sh" stop
-  bash "$HERE/postgres.sh" stop
+  bash "$HERE/postgres.sh" down
 }
 
 running() {

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # PostgreSQL 15 from Debian's installed server binaries, run as the `postgres` user.
-#   devstack/postgres.sh start|stop|status
+#   devstack/postgres.sh start|stop|down|status   (down: stop and remove a data folder outside the checkout)
 source "$(dirname "$0")/common.sh"
 
-PGDATA="$LOCAL/pg/data"
+# Every path handed to a program that runs as `postgres` is the real one (PG below): when the
+# checkout lies under a folder that user cannot enter, .local/pg is a symlink to /var/tmp.
+pg_home() { readlink -f "$LOCAL/pg"; }
 find_pgbin() {
   local listed
   listed=$(dpkg -L postgresql-15 2>/dev/null | grep 'bin/initdb$' || true)
@@ -20,6 +22,7 @@ as_postgres() {
 # enter (e.g. /root), the data lives in /var/tmp and .local/pg is a symlink to it.
 make_pg_dir() {
   [[ -e "$LOCAL/pg" ]] && return 0
+  rm -f "$LOCAL/pg"  # a link left dangling by a folder removed outside `make down`
   if [[ $(id -u) -eq 0 ]] && ! runuser -u postgres -- test -x "$LOCAL"; then
     local outside; outside=$(mktemp -d /var/tmp/timestamp-cqrs-pg.XXXXXX)
     ln -s "$outside" "$LOCAL/pg"
@@ -32,9 +35,10 @@ make_pg_dir() {
 }
 
 init() {
-  [[ -f "$PGDATA/PG_VERSION" ]] && return 0
   make_pg_dir
-  local pwfile="$LOCAL/pg/.pw"
+  PG=$(pg_home); PGDATA="$PG/data"
+  [[ -f "$PGDATA/PG_VERSION" ]] && return 0
+  local pwfile="$PG/.pw"
   printf '%s\n' "$PG_PASSWORD" >"$pwfile"
   [[ $(id -u) -eq 0 ]] && chown postgres: "$pwfile"
   say "initdb into $PGDATA"
@@ -55,15 +59,15 @@ install_tls() {
   return 0
 }
 
+running() { [[ -e "$LOCAL/pg" ]] && as_postgres "$PGBIN/pg_ctl" -D "$(pg_home)/data" status >/dev/null 2>&1; }
+
 start() {
-  if as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-    say "postgres already running on port $PG_PORT"; return 0
-  fi
+  if running; then say "postgres already running on port $PG_PORT"; return 0; fi
   port_open "$PG_PORT" && die "port $PG_PORT is taken by a process that make up did not start"
   init
   install_tls
-  ln -sf "$LOCAL/pg/postgres.log" "$LOGS/postgres.log"
-  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$LOCAL/pg/postgres.log" -w -t 60 \
+  ln -sf "$PG/postgres.log" "$LOGS/postgres.log"
+  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on \
         -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" start >/dev/null \
     || die "postgres did not start; see $LOGS/postgres.log"
@@ -71,14 +75,30 @@ start() {
 }
 
 stop() {
-  [[ -f "$PGDATA/postmaster.pid" ]] || return 0
-  as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null 2>&1 && say "stopped postgres"
+  [[ -e "$LOCAL/pg" ]] || return 0
+  local pg; pg=$(pg_home)
+  [[ -f "$pg/data/postmaster.pid" ]] || return 0
+  as_postgres "$PGBIN/pg_ctl" -D "$pg/data" -m fast -w stop >/dev/null 2>&1 && say "stopped postgres"
   return 0
+}
+
+# `make down`: a data folder outside the checkout (see make_pg_dir) goes with the stack, so
+# nothing stays behind in /var/tmp; one inside .local stays for the next `make up`.
+down() {
+  stop
+  [[ -L "$LOCAL/pg" ]] || return 0
+  local pg; pg=$(pg_home)
+  if [[ "$pg" == /var/tmp/timestamp-cqrs-pg.* ]]; then
+    rm -rf "$pg"
+    say "removed $pg (the database lived outside the checkout)"
+  fi
+  rm -f "$LOCAL/pg"
 }
 
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
-  status) as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1 ;;
-  *) die "usage: $0 start|stop|status" ;;
+  down) down ;;
+  status) running ;;
+  *) die "usage: $0 start|stop|down|status" ;;
 esac

@@ -94,6 +94,10 @@ class DatabaseSettings(BaseSettings):
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
+# Read at start-up from the working directory when present (`make up` writes one for its
+# devstack); a variable set in the environment wins over the file.
+ENV_FILE = ".env"
+
 
 class SettingsError(SystemExit):
     """Start-up stops with one line naming the offending variable."""
@@ -101,7 +105,7 @@ class SettingsError(SystemExit):
 
 def load_settings(kind: type[SettingsT]) -> SettingsT:
     try:
-        return kind()
+        return kind(_env_file=ENV_FILE)
     except ValidationError as error:
         first = error.errors()[0]
         variable = str(first["loc"][0]).upper() if first["loc"] else "?"
