@@ -15,7 +15,8 @@ PGBIN="${PGBIN:-$(find_pgbin)}"
 [[ -x "$PGBIN/pg_ctl" ]] || die "PostgreSQL 15 server binaries not found (apt-get install postgresql-15)"
 
 as_postgres() {
-  if [[ $(id -u) -eq 0 ]]; then runuser -u postgres -- "$@"; else "$@"; fi
+  # From /: the postgres user may not be allowed into the current folder.
+  if [[ $(id -u) -eq 0 ]]; then (cd / && runuser -u postgres -- "$@"); else "$@"; fi
 }
 
 # The postgres user must reach .local/pg. When the checkout lies under a folder it cannot

@@ -2,10 +2,12 @@
 
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
+from importlib.metadata import version
 
 from fastapi import APIRouter, FastAPI
 from prometheus_client import CollectorRegistry
 
+from shared.docs import install_docs
 from shared.edge import EdgeMiddleware
 from shared.health import ReadinessCheck, health_router
 from shared.limits import RequestLimits
@@ -30,7 +32,13 @@ def build_app(
     # exception-handling layer on every request, a fifth of a request's cost on the hot path.
     routes = [route for router in routers for route in router.routes]
     app = FastAPI(
-        title=title, description=description, version="0.1.0", lifespan=lifespan, routes=routes
+        title=title,
+        description=description,
+        version=version("timestamp-cqrs"),
+        lifespan=lifespan,
+        routes=routes,
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     install_problem_handlers(app)
@@ -43,4 +51,5 @@ def build_app(
     app.state.registry = registry
     app.include_router(health_router(checks(app)))
     app.include_router(metrics_router(registry))
+    install_docs(app)
     return app

@@ -24,10 +24,13 @@ ORIGINAL_NAMES = (
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
 
-class ServiceSettings(BaseSettings):
-    """What every service has: where it listens and how it logs."""
-
+class _Settings(BaseSettings):
+    # One config for every part, so a class made of several parts keeps it.
     model_config = SettingsConfigDict(case_sensitive=False, extra="ignore", frozen=True)
+
+
+class ServiceSettings(_Settings):
+    """What every service has: where it listens and how it logs."""
 
     server_host: str = "0.0.0.0"
     server_port: int = Field(default=0, ge=1, le=65535)
@@ -44,7 +47,7 @@ class ServiceSettings(BaseSettings):
         return value.upper() if isinstance(value, str) else value
 
 
-class KafkaSettings(BaseSettings):
+class KafkaSettings(_Settings):
     """How to reach the brokers."""
 
     kafka_broker: str = "localhost:9092"
@@ -70,7 +73,7 @@ class KafkaSettings(BaseSettings):
         return self.kafka_broker.split(",")
 
 
-class DatabaseSettings(BaseSettings):
+class DatabaseSettings(_Settings):
     """How to reach PostgreSQL. `DB_URL` may carry the original's `jdbc:` prefix."""
 
     db_url: str = "postgresql://localhost:5432/postgres"

@@ -1,5 +1,7 @@
 """shared/settings.py and the service settings: SPEC §2 names, defaults, one-line errors."""
 
+from pathlib import Path
+
 import pytest
 
 from command_service.settings import CommandSettings
@@ -58,3 +60,20 @@ def test_a_bad_setting_fails_with_one_line_naming_it(
     message = str(caught.value)
     assert message.startswith(f"configuration error: {name}:")
     assert "\n" not in message
+
+
+def test_start_up_reads_dot_env_of_the_working_directory_and_the_environment_wins(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / ".env").write_text(
+        "KAFKA_BROKER=kafka-from-file:9092\nDB_URL=postgresql://file-host:5433/ts\n"
+        "DB_PASSWORD=from-the-file\nKAFKA_PUBLISH_TOPIC=topic-from-file\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("DB_URL", "postgresql://env-host:5434/ts")
+    consumer = load_settings(ConsumerSettings)
+    command = load_settings(CommandSettings)  # a DB_URL in the file is not its business
+    assert consumer.bootstrap_servers == ["kafka-from-file:9092"]
+    assert consumer.db_url == "postgresql://env-host:5434/ts"
+    assert consumer.db_password.get_secret_value() == "from-the-file"
+    assert command.kafka_publish_topic == "topic-from-file"
