@@ -19,7 +19,7 @@ RUN pip install --upgrade pip==25.3
 
 WORKDIR /src
 # README* is optional (pyproject names README.md; the build works without it).
-COPY pyproject.toml README* ./
+COPY pyproject.toml requirements.lock README* ./
 COPY shared ./shared
 COPY command_service ./command_service
 COPY consumer_service ./consumer_service
@@ -28,8 +28,8 @@ COPY ops ./ops
 # A regular (non-editable) install: the packages land, byte-compiled, in the venv's
 # site-packages, so the final stage needs nothing but /opt/venv (and writes no .pyc at run
 # time: the containers run with a read-only root filesystem). No dependency group: no dev
-# tools in the image.
-RUN pip install .
+# tools in the image. requirements.lock pins every transitive version, as `make install` does.
+RUN pip install -c requirements.lock .
 
 # ---- runtime: the venv (with the installed source packages), no build tools, no root ---
 FROM python:3.11.7-slim-bookworm AS runtime

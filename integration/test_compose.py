@@ -352,7 +352,9 @@ def test_dockerfile_final_stage_has_the_venv_and_no_build_tools() -> None:
         for instruction, arguments in stage
         if instruction == "RUN"
     )
-    assert re.search(r"pip install (--\S+ )*\.(\s|$)", builder_runs), "builder must pip install ."
+    assert re.search(r"pip install -c requirements.lock \.(\s|$)", builder_runs), (
+        "builder must pip install . with requirements.lock as constraints"
+    )
     assert "--group" not in builder_runs and "[dev]" not in builder_runs, "no dev deps in image"
 
 
@@ -377,5 +379,5 @@ def test_dockerignore_keeps_local_state_out_of_the_context() -> None:
         for line in (ROOT / ".dockerignore").read_text().splitlines()
         if line.strip() and not line.startswith("#")
     }
-    for entry in (".local", ".venv", ".git", "node_modules"):
+    for entry in (".local", ".venv", ".git", "node_modules", ".env"):
         assert entry in ignored or f"**/{entry}" in ignored, entry
