@@ -1,7 +1,8 @@
 """The README's front door, walked: every ```bash block of its "Run it", "API" and "Disaster
-recovery" sections runs as written — one shell, in order, from the checkout, with none of the
-suite's environment (only PATH and HOME), against the running platform. A command that fails
-fails the test. Commands that would stop the platform or run this suite again are not run."""
+recovery" sections runs as written — one shell, in order, from the checkout, against the
+running platform, with none of the project's settings in the environment (the machine's own
+variables stay). A command that fails fails the test. Commands that would stop the platform or
+run this suite again are not run."""
 
 import os
 import re
@@ -14,6 +15,8 @@ from integration.harness import ROOT
 
 SECTIONS = ("Run it", "API", "Disaster recovery")
 NOT_RUN = re.compile(r"^make (down|test|lint|bench|bench-quick|chaos|clean)\b")
+PROJECT_PREFIXES = ("KAFKA_", "DB_", "PG_", "SERVER_", "LOG_", "API_", "MAX_", "COMMAND_")
+PROJECT_PREFIXES += ("CONSUMER_", "QUERY_", "BATCH_", "OFFSET_", "RETRY_", "PAGE_")
 
 
 def walked_commands() -> list[str]:
@@ -43,9 +46,9 @@ def test_the_readme_names_the_commands_it_walks() -> None:
 def test_every_command_of_the_readme_works_as_written() -> None:
     lines = ["set -euo pipefail"]
     for command in walked_commands():
-        lines += [f"printf '%s\\n' {_quoted('$ ' + command)}", command]
+        lines += [f"printf '\\n%s\\n' {_quoted('$ ' + command)}", command]
     script = "\n".join(lines)
-    env = {"PATH": os.environ["PATH"], "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(PROJECT_PREFIXES)}
     done = subprocess.run(
         ["bash", "-c", script],
         cwd=ROOT,
