@@ -70,7 +70,7 @@ async def test_a_large_batch_is_copied_whole_and_announced(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
     rows = new_rows(COPY_MIN_ROWS + 7)
-    assert await apply_batch(db, rows) == len(rows)
+    assert (await apply_batch(db, rows))[0] == len(rows)
     found = await stored(db, rows)
     assert {key: value[:2] for key, value in found.items()} == {
         row[0].decode(): as_written(row) for row in rows
@@ -82,21 +82,21 @@ async def test_a_redelivered_batch_adds_only_the_new_rows_and_changes_none(
     db: asyncpg.Pool,
 ) -> None:
     first = new_rows(COPY_MIN_ROWS)
-    assert await apply_batch(db, first) == len(first)
+    assert (await apply_batch(db, first))[0] == len(first)
     before = await stored(db, first)
     later = new_rows(COPY_MIN_ROWS // 2)
     redelivered = first[len(first) // 2 :] + later
-    assert await apply_batch(db, redelivered) == len(later)  # COPY refused, INSERT fell back
+    assert (await apply_batch(db, redelivered))[0] == len(later)  # COPY refused, INSERT fell back
     assert await stored(db, first) == before
     assert len(await stored(db, later)) == len(later)
-    assert await apply_batch(db, first + later) == 0
+    assert (await apply_batch(db, first + later))[0] == 0
 
 
 async def test_a_small_batch_carries_its_records_as_the_query_service_renders_them(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
     rows = new_rows(3)
-    assert await apply_batch(db, rows) == 3
+    assert (await apply_batch(db, rows))[0] == 3
     rendered = await fetch_records(db, [parse_uuid(row[0].decode()) for row in rows])
     await announced(notifications, set(rendered.values()))
 
@@ -104,5 +104,5 @@ async def test_a_small_batch_carries_its_records_as_the_query_service_renders_th
 async def test_a_batch_too_large_to_carry_is_announced_as_everything(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
-    assert await apply_batch(db, new_rows(MAX_RECORDS + 1)) == MAX_RECORDS + 1  # INSERT path
+    assert (await apply_batch(db, new_rows(MAX_RECORDS + 1)))[0] == MAX_RECORDS + 1  # INSERT path
     await announced(notifications, {EVERYTHING})
