@@ -53,7 +53,10 @@ def _new_consumer(settings: ConsumerSettings) -> AIOKafkaConsumer:
 
 def _new_producer(settings: ConsumerSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        **client_kwargs(settings, "dead-letters"), acks="all", enable_idempotence=True
+        **client_kwargs(settings, "dead-letters"),
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=settings.dead_letter_timeout_ms,
     )
 
 

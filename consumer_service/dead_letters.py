@@ -75,7 +75,12 @@ def _text(error: BaseException) -> str:
         return "<unprintable>"
 
 
-def error_headers(record: Record, error: Exception) -> list[tuple[str, bytes]]:
+def error_headers(record: Record, error: Exception) -> list[tuple[str, bytes | None]]:
+    """The original headers, unchanged and first, then why and where it came from."""
+    return [*record.headers, *_why(record, error)]
+
+
+def _why(record: Record, error: Exception) -> list[tuple[str, bytes]]:
     why = {
         "topic": record.topic,
         "partition": str(record.partition),
@@ -114,9 +119,8 @@ class DeadLetters:
         truncated copy. Raises `DeadLetterFailed`."""
         if self._producer is None:
             return False
-        why = error_headers(record, error)
         try:
-            await self._publish(record.key, record.value, [*record.headers, *why])
+            await self._publish(record.key, record.value, error_headers(record, error))
             return False
         except KafkaError as failure:
             if not isinstance(failure, _TOO_LARGE):
@@ -128,7 +132,7 @@ class DeadLetters:
             await self._publish(
                 None if key is None else bytes(key[:KEEP_KEY_BYTES]),
                 None if value is None else bytes(value[:KEEP_VALUE_BYTES]),
-                [*truncated_headers(record), *why],
+                [*truncated_headers(record), *_why(record, error)],
             )
         except Exception as failure:  # noqa: BLE001 - classified by the caller
             raise DeadLetterFailed(failure) from failure

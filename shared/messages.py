@@ -51,12 +51,6 @@ class Conflict(PoisonMessage):
     reason = "conflict"
 
 
-class UnexpectedError(PoisonMessage):
-    """Handling the record raised something no decoder expects: a bug, kept per record."""
-
-    reason = "internal_error"
-
-
 class TimestampCommand(NamedTuple):  # a tuple: built in C, ~3x faster than a frozen dataclass
     """One accepted command: its id is the ticket the client got back."""
 
