@@ -106,3 +106,19 @@ async def test_a_batch_too_large_to_carry_is_announced_as_everything(
 ) -> None:
     assert (await apply_batch(db, new_rows(MAX_RECORDS + 1)))[0] == MAX_RECORDS + 1  # INSERT path
     await announced(notifications, {EVERYTHING})
+
+
+@pytest.mark.parametrize("size", [3, COPY_MIN_ROWS])
+async def test_same_id_other_event_timestamp_is_a_conflict_same_payload_is_not(
+    db: asyncpg.Pool, size: int
+) -> None:
+    first = new_rows(size)
+    assert await apply_batch(db, first) == (size, [])
+    moved = (first[1][0], b"1999-01-01T00:00:00Z", first[1][2])
+    again = [*new_rows(size - 2), first[0], moved]
+    inserted, conflicts = await apply_batch(db, again)
+    assert (inserted, conflicts) == (size - 2, [size - 1])  # the redelivered first[0] is not one
+    assert (await stored(db, [first[1]]))[first[1][0].decode()][0] == as_written(first[1])[0]
+    twice = new_rows(1)[0]
+    clash = (twice[0], b"1999-01-01T00:00:00Z", twice[2])
+    assert await apply_batch(db, [twice, clash]) == (1, [1])  # within one batch: first wins
