@@ -48,8 +48,9 @@ test-integration: install packages
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
 chaos: install packages
-	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 bash devstack/platform.sh with \
-		$(BIN)/pytest integration/test_faults.py integration/test_poison.py --timeout 1800
+	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 FOREIGN_RECORDS=50000 bash devstack/platform.sh with \
+		$(BIN)/pytest integration/test_faults.py integration/test_poison.py \
+		integration/test_foreign_records.py --timeout 1800
 
 newman:
 	bash devstack/newman.sh

@@ -14,12 +14,12 @@ from fastapi import FastAPI
 from consumer_service.dead_letters import DeadLetters
 from consumer_service.loop import ConsumeLoop
 from consumer_service.metrics import ConsumerMetrics, ProgressCollector
-from consumer_service.progress import AssignmentTracker, Progress
+from consumer_service.progress import AssignmentTracker, Progress, partition_name
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from shared.app import build_app
 from shared.db import create_pool
-from shared.health import ReadinessCheck
+from shared.health import NotReady, ReadinessCheck
 from shared.kafka import client_kwargs
 from shared.metrics import PoolCollector
 from shared.schema import ensure_schema
@@ -53,7 +53,10 @@ def _new_consumer(settings: ConsumerSettings) -> AIOKafkaConsumer:
 
 def _new_producer(settings: ConsumerSettings) -> AIOKafkaProducer:
     return AIOKafkaProducer(
-        **client_kwargs(settings, "dead-letters"), acks="all", enable_idempotence=True
+        **client_kwargs(settings, "dead-letters"),
+        acks="all",
+        enable_idempotence=True,
+        request_timeout_ms=settings.dead_letter_timeout_ms,
     )
 
 
@@ -96,7 +99,9 @@ class ConsumerRuntime:
         self.loop = ConsumeLoop(
             self.consumer, self.pool, DeadLetters(self.producer, topic), settings, self.metrics
         )
-        listener = AssignmentTracker(self.loop.progress, self.consumer)
+        listener = AssignmentTracker(
+            self.loop.progress, self.consumer, self.loop.partitions_revoked
+        )
         self.consumer.subscribe([topic], listener=listener)
         await self.loop.run()
 
@@ -174,6 +179,9 @@ async def _kafka_ready(app: FastAPI) -> dict[str, Any]:
     progress = loop.progress
     if not progress.assigned:
         raise RuntimeError("no partitions assigned")
+    if progress.stopped:
+        stopped = ", ".join(f"{partition_name(tp)}: {why}" for tp, why in progress.stopped.items())
+        raise NotReady(f"partitions stopped: {stopped}")
     age = progress.last_commit_age_s()
     return {
         "partitions": len(progress.assigned),
@@ -182,4 +190,5 @@ async def _kafka_ready(app: FastAPI) -> dict[str, Any]:
         "applied": progress.applied,
         "dead_lettered": progress.dead_lettered,
         "retries": progress.retries,
+        "paused": {partition_name(tp): why for tp, why in progress.paused.items()},
     }

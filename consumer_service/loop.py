@@ -2,6 +2,7 @@
 The next batch is polled and decoded while the current one is in its transaction."""
 
 import asyncio
+import functools
 import logging
 import os
 import time
@@ -14,14 +15,15 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
-from consumer_service.dead_letters import DeadLetters
+from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
 from shared.correlation import KAFKA_HEADER
-from shared.messages import PoisonMessage, Row, decode_row
+from shared.headers import header_text
+from shared.messages import Conflict, PoisonMessage, Row, decode_row
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
@@ -30,13 +32,27 @@ T = TypeVar("T")
 
 class Prepared(NamedTuple):
     rows: list[Row]
+    records: list[Record]  # the record of each row, for a conflict's DLQ copy
     offsets: dict[TopicPartition, int]  # the next offset to read, per partition
     size: int  # records polled, poison included
+    blocked: list["Blocked"]  # partitions whose DLQ send failed: paused at that record
+
+
+class Blocked(NamedTuple):
+    tp: TopicPartition
+    record: Record
+    error: Exception
+    failure: DeadLetterFailed
 
 
 CRASH_EXIT_CODE = 70
+STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per attempt
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
+
+
+def _where(record: Record) -> dict[str, object]:
+    return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 async def poll_batch(
@@ -61,10 +77,7 @@ async def poll_batch(
 
 
 def correlation_id(record: Record) -> str | None:
-    for name, value in record.headers:
-        if name == KAFKA_HEADER:
-            return value.decode("utf-8", "replace")
-    return None
+    return header_text(record.headers, KAFKA_HEADER)
 
 
 class ConsumeLoop:
@@ -87,6 +100,7 @@ class ConsumeLoop:
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
         self._last_commit_attempt = 0.0
         self._commit_interval_s = settings.offset_commit_interval_ms / 1000
+        self._unblocking: dict[TopicPartition, asyncio.Task[None]] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -115,7 +129,10 @@ class ConsumeLoop:
 
         async def fetch() -> None:
             async for batch in batches:
-                await prepared.put(await self.prepare(batch))
+                ready = await self.prepare(batch)
+                await prepared.put(ready)
+                for blocked in ready.blocked:  # after the put: its offsets go after the batch's
+                    self._unblock(blocked, prepared)
             await prepared.put(None)
 
         async def apply() -> None:
@@ -133,26 +150,54 @@ class ConsumeLoop:
                     on_applied(ready)
             await self.commit_applied()
 
-        async with asyncio.TaskGroup() as tasks:
-            tasks.create_task(fetch())
-            tasks.create_task(apply())
+        try:
+            async with asyncio.TaskGroup() as tasks:
+                tasks.create_task(fetch())
+                tasks.create_task(apply())
+        finally:
+            for task in self._unblocking.values():
+                task.cancel()
 
     async def prepare(self, batch: Batch) -> Prepared:
         """Decode a polled batch; poison records go to the dead-letter topic on the way."""
         size = sum(map(len, batch.values()))
         self.metrics.batch_size.observe(size)
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
-        return Prepared(await self._decode(batch), offsets, size)
+        rows: list[Row] = []
+        records: list[Record] = []
+        blocked: list[Blocked] = []
+        decoded = [(tp, await self._decode(records)) for tp, records in batch.items()]
+        stops = await asyncio.gather(*(self._dead_letter_all(poison) for _, (_, poison) in decoded))
+        for (tp, (good, _)), stop in zip(decoded, stops, strict=True):
+            if stop is not None:
+                offsets[tp] = stop.record.offset
+                good = [(row, record) for row, record in good if record.offset < stop.record.offset]
+                blocked.append(Blocked(tp, stop.record, stop.error, stop.failure))
+                self._pause(tp, stop.record.offset, stop.failure)
+            rows += [row for row, _ in good]
+            records += [record for _, record in good]
+        return Prepared(rows, records, offsets, size, blocked)
 
     async def apply(self, batch: Prepared) -> None:
         """One transaction for the batch's rows, then commit exactly its offsets."""
         rows = batch.rows
         started = time.perf_counter()
-        inserted = await self._retry("database write", lambda: apply_batch(self._pool, rows))
+        inserted, conflicts = await self._retry(
+            "database write", lambda: apply_batch(self._pool, rows)
+        )
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
-        self.metrics.records.labels("applied").inc(len(rows))
-        self.progress.applied += len(rows)
+        self.metrics.records.labels("applied").inc(len(rows) - len(conflicts))
+        self.progress.applied += len(rows) - len(conflicts)
+        for index in conflicts:
+            record = batch.records[index]
+            error = Conflict(
+                f"command id {rows[index][0].decode()} is already a row with another"
+                " event_timestamp; the row keeps the first"
+            )
+            send = functools.partial(self._dead_letters.send, record, error)
+            truncated = await self._retry("dead-letter publish", send)
+            self._counted_dead_letter(record, error, truncated)
         self._batches += 1
         if self._batches == self._settings.fault_crash_after_db_commit:
             os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
@@ -177,44 +222,128 @@ class ConsumeLoop:
             attempt, operation, settings.retry_initial_s, settings.retry_max_s, on_retry=count
         )
 
-    async def _decode(self, batch: Batch) -> list[Row]:
-        rows: list[Row] = []
+    async def _decode(
+        self, records: Sequence[Record]
+    ) -> tuple[list[tuple[Row, Record]], list[tuple[Record, Exception]]]:
+        """One partition's records as rows and poison; never raises."""
+        good: list[tuple[Row, Record]] = []
+        poison: list[tuple[Record, Exception]] = []
         debug = _log.is_enabled_for(logging.DEBUG)
-        for records in batch.values():
-            for index, record in enumerate(records, 1):
-                if index % CHUNK == 0:
-                    await asyncio.sleep(0)
-                try:
-                    row = decode_row(record.value)
-                except PoisonMessage as error:
-                    await self._dead_letter(record, error)
-                    continue
-                rows.append(row)
-                if debug:
-                    _log.debug(
-                        "command received",
-                        correlationId=correlation_id(record),
-                        command_id=row[0].decode(),
-                        partition=record.partition,
-                        offset=record.offset,
-                    )
-        return rows
+        for index, record in enumerate(records, 1):
+            if index % CHUNK == 0:
+                await asyncio.sleep(0)
+            try:
+                row = decode_row(record.value)
+            except PoisonMessage as error:
+                poison.append((record, error))
+                continue
+            except Exception as error:  # noqa: BLE001 - a bug: this record's, not the loop's
+                _log.exception("decoding a record raised; dead-lettering it", **_where(record))
+                poison.append((record, error))
+                continue
+            good.append((row, record))
+            if debug:
+                _log.debug(
+                    "command received",
+                    correlationId=correlation_id(record),
+                    command_id=row[0].decode(),
+                    **_where(record),
+                )
+        return good, poison
 
-    async def _dead_letter(self, record: Record, error: PoisonMessage) -> None:
-        await self._retry("dead-letter publish", lambda: self._dead_letters.send(record, error))
-        self.progress.dead_lettered += 1
-        self.metrics.records.labels("dead_lettered").inc()
-        self.metrics.dead_letters.labels(type(error).__name__).inc()
-        _log.warning(
-            "record dead-lettered",
-            correlationId=correlation_id(record),
-            topic=record.topic,
-            partition=record.partition,
-            offset=record.offset,
-            reason=type(error).__name__,
-            detail=str(error)[:300],
-            dlq=self._dead_letters.topic,
-        )
+    async def _dead_letter_all(self, poison: list[tuple[Record, Exception]]) -> Blocked | None:
+        """One partition's poison, in order; the first that cannot be sent stops the rest."""
+        for record, error in poison:
+            try:
+                truncated = await self._dead_letters.send(record, error)
+            except DeadLetterFailed as failure:
+                tp = TopicPartition(record.topic, record.partition)
+                return Blocked(tp, record, error, failure)
+            self._counted_dead_letter(record, error, truncated)
+        return None
+
+    def _counted_dead_letter(self, record: Record, error: Exception, truncated: bool) -> None:
+        try:
+            self.progress.dead_lettered += 1
+            self.metrics.records.labels("dead_lettered").inc()
+            self.metrics.dead_letters.labels(reason_of(error)).inc()
+            _log.warning(
+                "record dead-lettered",
+                correlationId=correlation_id(record),
+                **_where(record),
+                reason=reason_of(error),
+                error_type=type(error).__name__,
+                detail=str(error)[:300],
+                truncated=truncated,
+                dlq=self._dead_letters.topic,
+            )
+        except Exception:  # noqa: BLE001 - it is in the DLQ: counting it must not undo that
+            _log.exception("counting a dead letter failed", **_where(record))
+
+    def _pause(self, tp: TopicPartition, offset: int, failure: DeadLetterFailed) -> None:
+        """Stop reading `tp` at `offset` until its dead letter is sent; others go on."""
+        if tp not in self._consumer.assignment():
+            return
+        self._consumer.seek(tp, offset)
+        self._consumer.pause(tp)
+        self.progress.block(tp, failure.reason, stopped=not failure.transient)
+        self.metrics.partition_pauses.labels(failure.reason).inc()
+
+    def _unblock(self, blocked: Blocked, queue: "asyncio.Queue[Prepared | None]") -> None:
+        self._unblocking[blocked.tp] = asyncio.create_task(self._retry_blocked(blocked, queue))
+
+    async def _retry_blocked(
+        self, blocked: Blocked, queue: "asyncio.Queue[Prepared | None]"
+    ) -> None:
+        """Retry a blocked partition's dead letter with backoff, a stopped one too (an operator
+        may create or open the DLQ) but with one ERROR line a minute, not one per attempt.
+        Once sent, its offset is committed after the batch that came before it."""
+        tp, record, error, failure = blocked
+        delay, logged = self._settings.retry_initial_s, -STOPPED_LOG_EVERY_S
+        while True:
+            if not failure.transient and time.monotonic() - logged >= STOPPED_LOG_EVERY_S:
+                logged = time.monotonic()
+                _log.error(
+                    "partition stopped: its dead letter cannot be written",
+                    **_where(record),
+                    reason=failure.reason,
+                    error=str(failure)[:300],
+                )
+            elif failure.transient:
+                _log.warning(
+                    "dead-letter publish failed; partition paused, retrying",
+                    **_where(record),
+                    reason=failure.reason,
+                    retry_in_s=round(delay, 3),
+                )
+            self.progress.retries += 1
+            self.metrics.retries.labels("dead-letter publish").inc()
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._settings.retry_max_s)
+            try:
+                truncated = await self._dead_letters.send(record, error)
+                break
+            except DeadLetterFailed as again:
+                failure = again
+                self.progress.block(tp, failure.reason, stopped=not failure.transient)
+            except Exception as bug:  # noqa: BLE001 - keep the partition paused, say why
+                failure = DeadLetterFailed(bug)
+        self._counted_dead_letter(record, error, truncated)
+        self.progress.unblock(tp)
+        self._unblocking.pop(tp, None)
+        if tp in self._consumer.assignment():
+            await queue.put(Prepared([], [], {tp: record.offset + 1}, 1, []))
+            self._consumer.seek(tp, record.offset + 1)
+            self._consumer.resume(tp)
+        _log.info("partition resumed: its dead letter was sent", **_where(record))
+
+    def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        """A blocked partition's new owner reads it again from the committed offset."""
+        for tp in revoked:
+            task = self._unblocking.pop(tp, None)
+            if task is not None:
+                task.cancel()
+            self.progress.unblock(tp)
 
     async def commit_applied(self) -> None:
         """Commit the offsets of every batch applied so far. Committed at most every

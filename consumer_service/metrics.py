@@ -7,7 +7,7 @@ from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from consumer_service.progress import Progress
+from consumer_service.progress import Progress, partition_name
 from shared.metrics import LATENCY_BUCKETS
 
 
@@ -29,6 +29,12 @@ class ConsumerMetrics:
             "consumer_retries_total",
             "Transient failures retried",
             ["operation"],
+            registry=registry,
+        )
+        self.partition_pauses = Counter(
+            "consumer_partition_pauses_total",
+            "Partitions paused because a dead letter could not be sent, by reason",
+            ["reason"],
             registry=registry,
         )
         self.batch_size = Histogram(
@@ -62,7 +68,16 @@ class ProgressCollector(Collector):
                 lag.add_metric([partition], value)
         assigned = GaugeMetricFamily("consumer_assigned_partitions", "Partitions owned now")
         assigned.add_metric([], len(progress.assigned))
-        metrics: list[Metric] = [lag, assigned]
+        stopped = GaugeMetricFamily(
+            "consumer_partition_stopped",
+            "1 for a partition stopped because its dead letter cannot be written",
+            labels=["partition", "reason"],
+        )
+        for tp, why in progress.stopped.items():
+            stopped.add_metric([partition_name(tp), why], 1)
+        paused = GaugeMetricFamily("consumer_paused_partitions", "Partitions paused on the DLQ")
+        paused.add_metric([], len(progress.paused))
+        metrics: list[Metric] = [lag, assigned, stopped, paused]
         age = progress.last_commit_age_s()
         if age is not None:
             commit = GaugeMetricFamily("consumer_last_commit_age_seconds", "Since the last commit")

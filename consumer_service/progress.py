@@ -1,6 +1,7 @@
 """What the loop has done and owns: for `/ready`, `/metrics` and the logs."""
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import structlog
@@ -21,6 +22,19 @@ class Progress:
     retries: int = 0
     last_commit_monotonic: float | None = None
     committed: dict[TopicPartition, int] = field(default_factory=dict)
+    paused: dict[TopicPartition, str] = field(default_factory=dict)  # why, per partition
+    stopped: dict[TopicPartition, str] = field(default_factory=dict)  # paused, not transient
+
+    def block(self, tp: TopicPartition, reason: str, stopped: bool) -> None:
+        self.paused[tp] = reason
+        if stopped:
+            self.stopped[tp] = reason
+        else:
+            self.stopped.pop(tp, None)
+
+    def unblock(self, tp: TopicPartition) -> None:
+        self.paused.pop(tp, None)
+        self.stopped.pop(tp, None)
 
     def lag(self, consumer: AIOKafkaConsumer) -> dict[str, int | None]:
         """Records not yet committed, per assigned partition (None until the first fetch)."""
@@ -41,12 +55,19 @@ class AssignmentTracker(ConsumerRebalanceListener):
     OFFSET_COMMIT_INTERVAL_MS' worth) and an in-flight batch of a revoked partition are
     redelivered to the new owner, where the idempotent write makes them harmless."""
 
-    def __init__(self, progress: Progress, consumer: AIOKafkaConsumer) -> None:
+    def __init__(
+        self,
+        progress: Progress,
+        consumer: AIOKafkaConsumer,
+        on_revoked: Callable[[set[TopicPartition]], None] = lambda revoked: None,
+    ) -> None:
         self._progress = progress
         self._consumer = consumer
+        self._on_revoked = on_revoked
 
     async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
         self._progress.assigned -= set(revoked)
+        self._on_revoked(set(revoked))
         for tp in revoked:
             self._progress.committed.pop(tp, None)
         _log.info("partitions revoked", partitions=sorted(map(partition_name, revoked)))

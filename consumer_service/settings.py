@@ -20,6 +20,9 @@ class ConsumerSettings(ServiceSettings, KafkaSettings, DatabaseSettings):
     poll_timeout_ms: int = Field(default=100, ge=1, le=60_000)
     retry_initial_s: float = Field(default=0.1, gt=0)
     retry_max_s: float = Field(default=5.0, gt=0)
+    # How long one dead-letter send may take (the DLQ producer's request_timeout_ms): a DLQ
+    # that is missing is only known as such once this has passed.
+    dead_letter_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
     # Fault injection for the test suite: die right after the Nth batch's database commit,

@@ -26,21 +26,35 @@ WITH inserted AS (
 {sql_notify_new_rows("inserted")}
 """
 NOTIFY_EVERYTHING = f"SELECT pg_notify('{CHANNEL}', '{EVERYTHING}')"
+# The rows (0-based) whose id is a row with another event_timestamp. Rows are never updated,
+# so after the write the table holds the first payload for every id of the batch.
+CONFLICTS = f"""
+SELECT r.n - 1 FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS r(id, event_timestamp, n)
+JOIN {TABLE} t ON t.id = r.id::uuid
+WHERE t.event_timestamp <> r.event_timestamp::timestamptz
+ORDER BY r.n
+"""
 
 
-async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> int:
-    """Write the batch atomically; return how many rows were new. The NOTIFY announcing
-    them is delivered when the write commits."""
+async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> tuple[int, list[int]]:
+    """Write the batch atomically; return how many rows were new, and the indexes of rows in
+    conflict: their id is a row with another event timestamp (only looked for when some row
+    was not new). The NOTIFY announcing new rows is delivered when the write commits."""
     if not rows:
-        return 0
+        return 0, []
     async with pool.acquire() as connection:
         if len(rows) < COPY_MIN_ROWS:  # one statement, atomic on its own: one round trip
-            return await _insert(connection, rows)
-        async with connection.transaction():
-            if not await _copied(connection, rows):
-                return await _insert(connection, rows)
-            await connection.execute(NOTIFY_EVERYTHING)
-            return len(rows)
+            inserted = await _insert(connection, rows)
+        else:
+            async with connection.transaction():
+                if await _copied(connection, rows):
+                    await connection.execute(NOTIFY_EVERYTHING)
+                    return len(rows), []
+                inserted = await _insert(connection, rows)
+        if inserted == len(rows):
+            return inserted, []
+        ids, moments = ([row[i].decode() for row in rows] for i in (0, 1))
+        return inserted, [int(n) for (n,) in await connection.fetch(CONFLICTS, ids, moments)]
 
 
 async def _insert(connection: Connection, rows: Sequence[Row]) -> int:

@@ -70,7 +70,7 @@ async def test_a_large_batch_is_copied_whole_and_announced(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
     rows = new_rows(COPY_MIN_ROWS + 7)
-    assert await apply_batch(db, rows) == len(rows)
+    assert (await apply_batch(db, rows))[0] == len(rows)
     found = await stored(db, rows)
     assert {key: value[:2] for key, value in found.items()} == {
         row[0].decode(): as_written(row) for row in rows
@@ -82,21 +82,21 @@ async def test_a_redelivered_batch_adds_only_the_new_rows_and_changes_none(
     db: asyncpg.Pool,
 ) -> None:
     first = new_rows(COPY_MIN_ROWS)
-    assert await apply_batch(db, first) == len(first)
+    assert (await apply_batch(db, first))[0] == len(first)
     before = await stored(db, first)
     later = new_rows(COPY_MIN_ROWS // 2)
     redelivered = first[len(first) // 2 :] + later
-    assert await apply_batch(db, redelivered) == len(later)  # COPY refused, INSERT fell back
+    assert (await apply_batch(db, redelivered))[0] == len(later)  # COPY refused, INSERT fell back
     assert await stored(db, first) == before
     assert len(await stored(db, later)) == len(later)
-    assert await apply_batch(db, first + later) == 0
+    assert (await apply_batch(db, first + later))[0] == 0
 
 
 async def test_a_small_batch_carries_its_records_as_the_query_service_renders_them(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
     rows = new_rows(3)
-    assert await apply_batch(db, rows) == 3
+    assert (await apply_batch(db, rows))[0] == 3
     rendered = await fetch_records(db, [parse_uuid(row[0].decode()) for row in rows])
     await announced(notifications, set(rendered.values()))
 
@@ -104,5 +104,21 @@ async def test_a_small_batch_carries_its_records_as_the_query_service_renders_th
 async def test_a_batch_too_large_to_carry_is_announced_as_everything(
     db: asyncpg.Pool, notifications: asyncio.Queue[str]
 ) -> None:
-    assert await apply_batch(db, new_rows(MAX_RECORDS + 1)) == MAX_RECORDS + 1  # INSERT path
+    assert (await apply_batch(db, new_rows(MAX_RECORDS + 1)))[0] == MAX_RECORDS + 1  # INSERT path
     await announced(notifications, {EVERYTHING})
+
+
+@pytest.mark.parametrize("size", [3, COPY_MIN_ROWS])
+async def test_same_id_other_event_timestamp_is_a_conflict_same_payload_is_not(
+    db: asyncpg.Pool, size: int
+) -> None:
+    first = new_rows(size)
+    assert await apply_batch(db, first) == (size, [])
+    moved = (first[1][0], b"1999-01-01T00:00:00Z", first[1][2])
+    again = [*new_rows(size - 2), first[0], moved]
+    inserted, conflicts = await apply_batch(db, again)
+    assert (inserted, conflicts) == (size - 2, [size - 1])  # the redelivered first[0] is not one
+    assert (await stored(db, [first[1]]))[first[1][0].decode()][0] == as_written(first[1])[0]
+    twice = new_rows(1)[0]
+    clash = (twice[0], b"1999-01-01T00:00:00Z", twice[2])
+    assert await apply_batch(db, [twice, clash]) == (1, [1])  # within one batch: first wins

@@ -19,7 +19,15 @@ from uuid import UUID
 
 from aiokafka.structs import ConsumerRecord
 
-from consumer_service.dead_letters import PREFIX, error_headers
+from consumer_service.dead_letters import (
+    ORIGINAL_HEADERS_BYTES,
+    ORIGINAL_KEY_BYTES,
+    ORIGINAL_VALUE_BYTES,
+    PREFIX,
+    REASON,
+    TRUNCATED,
+    error_headers,
+)
 from ops.topics import KEEP_FOREVER, TopicPlan
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import dead_letter_topic
@@ -73,11 +81,32 @@ _DEAD_LETTER_NOTES = {
     "offset": "Offset of the original record in that partition, in decimal.",
     "exception.class.name": (
         "Fully qualified class of the `shared.messages.PoisonMessage` saying why the record "
-        "can never be applied."
+        "can never be applied; with reason `internal_error`, the class of the unexpected "
+        "exception handling it raised."
     ),
     "exception.message": "Human-readable reason (cut to `maxLength` characters).",
     "stage": "Where it failed, in Kafka Connect's terms: decoding the record value.",
 }
+
+_DLQ_NOTES = {
+    REASON: (
+        "Why, in one word: the poison kind, `conflict` (the command id is already a row with "
+        "another event_timestamp; the row keeps the first), or `internal_error` (handling "
+        "the record raised unexpectedly). Always present."
+    ),
+    TRUNCATED: (
+        "`true` when the record was too large for the DLQ: key, value and original headers "
+        "are cut (value to its first 65,536 bytes); the original stays in the source topic "
+        "at `__connect.errors.topic/partition/offset`. Absent otherwise."
+    ),
+    ORIGINAL_KEY_BYTES: "With `dlq.truncated`: the original key's size in bytes.",
+    ORIGINAL_VALUE_BYTES: "With `dlq.truncated`: the original value's size in bytes.",
+    ORIGINAL_HEADERS_BYTES: "With `dlq.truncated`: the original headers' size in bytes.",
+}
+
+
+def dead_letter_reasons() -> list[str]:
+    return sorted({kind.reason for kind in _poison_classes()} | {"internal_error"})
 
 
 def _field_schema(name: str, kind: object) -> dict[str, str]:
@@ -123,6 +152,10 @@ def command_headers_schema() -> dict[str, Any]:
 
 def poison_class_names() -> list[str]:
     """Every project-defined `PoisonMessage` subclass, as `error_headers` names it."""
+    return [f"{kind.__module__}.{kind.__qualname__}" for kind in _poison_classes()]
+
+
+def _poison_classes() -> list[type[PoisonMessage]]:
     found: list[type[PoisonMessage]] = []
     pending = list(PoisonMessage.__subclasses__())
     while pending:
@@ -130,7 +163,7 @@ def poison_class_names() -> list[str]:
         pending.extend(kind.__subclasses__())
         if kind.__module__.split(".")[0] in PROJECT_PACKAGES:
             found.append(kind)
-    return [f"{kind.__module__}.{kind.__qualname__}" for kind in found]
+    return found
 
 
 def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
@@ -150,7 +183,7 @@ def _record(value: bytes) -> ConsumerRecord[bytes, bytes]:
     )
 
 
-def example_dead_letter_headers() -> list[tuple[str, bytes]]:
+def example_dead_letter_headers() -> list[tuple[str, bytes | None]]:
     """What the consumer really sends for `EXAMPLE_POISON_VALUE`."""
     try:
         decode_command(EXAMPLE_POISON_VALUE)
@@ -162,17 +195,17 @@ def example_dead_letter_headers() -> list[tuple[str, bytes]]:
 def dead_letter_headers_schema() -> dict[str, Any]:
     produced = example_dead_letter_headers()
     why = {
-        name.removeprefix(PREFIX): value.decode()
+        name.removeprefix(PREFIX): (value or b"").decode()
         for name, value in produced
         if name.startswith(PREFIX)
     }
     truncated = error_headers(_record(b""), PoisonMessage("x" * 100_000))
-    message_limit = len(dict(truncated)[PREFIX + "exception.message"].decode())
+    message_limit = len(dict(truncated)[PREFIX + "exception.message"] or b"")
     constraints: dict[str, dict[str, Any]] = {
         "topic": {"examples": [COMMAND_TOPIC]},
         "partition": {"pattern": "^[0-9]+$"},
         "offset": {"pattern": "^[0-9]+$"},
-        "exception.class.name": {"enum": poison_class_names()},
+        "exception.class.name": {"examples": poison_class_names()},
         "exception.message": {"maxLength": message_limit},
         "stage": {"const": why.get("stage")},
     }
@@ -185,14 +218,22 @@ def dead_letter_headers_schema() -> dict[str, Any]:
             "description": _DEAD_LETTER_NOTES[suffix],
             **constraints.get(suffix, {}),
         }
+    for name, note in _DLQ_NOTES.items():
+        properties[name] = {"type": "string", "description": note}
+    properties[REASON]["enum"] = dead_letter_reasons()
+    properties[TRUNCATED]["const"] = "true"
+    for name in (ORIGINAL_KEY_BYTES, ORIGINAL_VALUE_BYTES, ORIGINAL_HEADERS_BYTES):
+        properties[name]["pattern"] = "^[0-9]+$"
     return {
         "type": "object",
         "description": (
-            "The original record's headers, unchanged and first, followed by Kafka "
-            f"Connect-style `{PREFIX}*` headers saying why and where it came from."
+            "The original record's headers, unchanged and first (a null value stays null), "
+            f"followed by Kafka Connect-style `{PREFIX}*` headers saying where it came from "
+            f"and why, and `{REASON}`. A record too large for the DLQ goes as a truncated "
+            f"copy marked `{TRUNCATED}`."
         ),
         "properties": properties,
-        "required": [PREFIX + suffix for suffix in why],
+        "required": [*(PREFIX + suffix for suffix in why), REASON],
         "additionalProperties": {
             "type": "string",
             "description": "Any other header of the original record, unchanged.",
@@ -249,7 +290,7 @@ def _command_message() -> dict[str, Any]:
 
 
 def _dead_letter_message() -> dict[str, Any]:
-    headers = {name: value.decode() for name, value in example_dead_letter_headers()}
+    headers = {name: (value or b"").decode() for name, value in example_dead_letter_headers()}
     return {
         "name": "DeadLetter",
         "title": "Dead-lettered command record",

@@ -11,6 +11,10 @@ ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
 UP = {"status": "UP"}
 
 
+class NotReady(RuntimeError):
+    """A check's own verdict: its message is shown in `/ready` (other errors by type only)."""
+
+
 def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 
@@ -28,6 +32,8 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
             except Exception as error:  # a failed check is reported, not raised
                 healthy = False
                 report[name] = {"status": "DOWN", "error": type(error).__name__}
+                if isinstance(error, NotReady):
+                    report[name]["detail"] = str(error)
         body = {"status": "UP" if healthy else "DOWN", "checks": report}
         return JsonResponse(body, status_code=200 if healthy else 503)
 

@@ -15,23 +15,40 @@ _FIELD_SET = frozenset(FIELDS)
 
 
 class PoisonMessage(ValueError):
-    """A record that can never be applied; it belongs in the dead-letter topic."""
+    """A record that can never be applied; it belongs in the dead-letter topic. `reason` is
+    the DLQ's `dlq.reason` header."""
+
+    reason = "poison"
 
 
 class NotJson(PoisonMessage):
     """The record value is not a JSON document."""
 
+    reason = "not_json"
+
 
 class WrongSchema(PoisonMessage):
     """The JSON is not an object with exactly the command's fields, all strings."""
+
+    reason = "wrong_schema"
 
 
 class BadTimestamp(PoisonMessage):
     """A timestamp field is not an RFC 3339 date-time."""
 
+    reason = "bad_timestamp"
+
 
 class BadCommandId(PoisonMessage):
     """`command_id` is not a UUID."""
+
+    reason = "bad_command_id"
+
+
+class Conflict(PoisonMessage):
+    """The command id is already a row with a different event timestamp; the row keeps it."""
+
+    reason = "conflict"
 
 
 class TimestampCommand(NamedTuple):  # a tuple: built in C, ~3x faster than a frozen dataclass

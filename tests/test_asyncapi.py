@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from consumer_service.dead_letters import PREFIX, error_headers
+from consumer_service.dead_letters import PREFIX, REASON, error_headers
 from ops.asyncapi import REGENERATE, build_asyncapi, main, render_asyncapi
 from ops.topics import KEEP_FOREVER, TopicPlan
 from shared.correlation import KAFKA_HEADER
@@ -166,11 +166,23 @@ def test_dead_letter_headers_match_what_the_consumer_produces(document: dict[str
     error = BadTimestamp("'2009-09-28T19:03:12' is not an RFC 3339 date-time")
     produced = error_headers(record, error)  # type: ignore[arg-type]
     names = [name for name, _ in produced]
-    assert names == list(header_schema["properties"])
-    assert header_schema["required"] == [name for name in names if name.startswith(PREFIX)]
-    values = {name: value.decode() for name, value in produced}
+    assert names == list(header_schema["properties"])[: len(names)]
+    assert header_schema["required"] == [name for name in names if name != KAFKA_HEADER]
+    values = {name: (value or b"").decode() for name, value in produced}
+    assert (
+        values[REASON]
+        in header_schema["properties"][REASON]["enum"]
+        == [
+            "bad_command_id",
+            "bad_timestamp",
+            "conflict",
+            "internal_error",
+            "not_json",
+            "wrong_schema",
+        ]
+    )
     properties = header_schema["properties"]
-    poison_classes = properties[PREFIX + "exception.class.name"]["enum"]
+    poison_classes = properties[PREFIX + "exception.class.name"]["examples"]
     assert values[PREFIX + "exception.class.name"] in poison_classes
     assert values[PREFIX + "stage"] == properties[PREFIX + "stage"]["const"]
     assert values[PREFIX + "topic"] == DEFAULT_TOPIC
@@ -179,14 +191,15 @@ def test_dead_letter_headers_match_what_the_consumer_produces(document: dict[str
 def test_exception_classes_are_the_poison_kinds(document: dict[str, Any]) -> None:
     schemas, _ = _components(document)
     classes = schemas["deadLetterHeaders"]["properties"][PREFIX + "exception.class.name"]
-    assert classes["enum"] == [
+    assert classes["examples"] == [
         f"{kind.__module__}.{kind.__qualname__}" for kind in PoisonMessage.__subclasses__()
     ]
-    assert classes["enum"] == [
+    assert classes["examples"] == [
         "shared.messages.NotJson",
         "shared.messages.WrongSchema",
         "shared.messages.BadTimestamp",
         "shared.messages.BadCommandId",
+        "shared.messages.Conflict",
     ]
 
 

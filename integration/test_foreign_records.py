@@ -1,0 +1,359 @@
+"""Any record Kafka can hold, from any producer: the consumer keeps its process, dead-letters
+what it cannot apply (exactly once, with a reason), and every good command becomes a row.
+Cases 1-3 of issue 16, then a seeded generator of hostile records (FOREIGN_RECORDS of them)."""
+
+import os
+import random
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import orjson
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.structs import ConsumerRecord
+
+from integration.faults import count_rows
+from integration.harness import ServiceProcess, eventually
+from ops.topics import KEEP_FOREVER
+from shared.kafka import client_kwargs, dead_letter_topic
+from shared.messages import TimestampCommand
+from shared.settings import KafkaSettings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
+FOREIGN = int(os.environ.get("FOREIGN_RECORDS", "5000"))
+SEED = int(os.environ.get("FOREIGN_SEED", "16"))
+PARTITIONS = 3
+Letter = ConsumerRecord[bytes, bytes]
+# The DLQ's header names as docs/asyncapi.json documents them: a contract, so spelt out here.
+PREFIX, REASON, TRUNCATED = "__connect.errors.", "dlq.reason", "dlq.truncated"
+ORIGINAL_VALUE_BYTES = "dlq.original.value.bytes"
+
+
+@pytest.fixture
+async def producer(kafka_settings: KafkaSettings) -> AsyncIterator[AIOKafkaProducer]:
+    producer = AIOKafkaProducer(
+        **client_kwargs(kafka_settings, "tests"), acks="all", enable_idempotence=True, linger_ms=5
+    )
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+def good_command(moment: datetime | None = None) -> TimestampCommand:
+    now = datetime.now(UTC)
+    return TimestampCommand(uuid.uuid4(), moment or now, now)
+
+
+async def start_consumer(
+    topic: str, services: list[ServiceProcess], path: str = "/health", **env: str
+) -> tuple[ServiceProcess, int]:
+    """A consumer of `topic` answering `path`, and its pid."""
+    consumer = ServiceProcess(
+        "consumer_service",
+        {"KAFKA_CONSUMER_TOPIC": topic, "KAFKA_GROUP_ID": f"g-{topic}", **env},
+    ).start()
+    services.append(consumer)
+    await consumer.wait_healthy(path=path)
+    assert consumer.process is not None
+    return consumer, consumer.process.pid
+
+
+async def dead_letters(settings: KafkaSettings, topic: str, count: int) -> list[Letter]:
+    reader = AIOKafkaConsumer(
+        dead_letter_topic(topic), **client_kwargs(settings, "tests"), auto_offset_reset="earliest"
+    )
+    await reader.start()
+    records: list[Letter] = []
+    try:
+        while len(records) < count:
+            batch = await reader.getmany(timeout_ms=5000)
+            assert batch, f"the DLQ ran dry after {len(records)} of {count}"
+            records += [r for rs in batch.values() for r in rs]
+        assert not await reader.getmany(timeout_ms=500), "more dead letters than bad records"
+    finally:
+        await reader.stop()
+    return records
+
+
+def headers(record: Letter) -> dict[str, bytes | None]:
+    return dict(record.headers)
+
+
+async def ready(http: httpx.AsyncClient, consumer: ServiceProcess) -> httpx.Response:
+    return await http.get(f"{consumer.url}/ready")
+
+
+def alive(consumer: ServiceProcess, pid: int) -> None:
+    assert consumer.process is not None
+    assert consumer.process.poll() is None, f"the consumer exited: {consumer.tail()}"
+    assert consumer.process.pid == pid
+
+
+async def test_case1_a_null_header_value_does_not_kill_the_consumer(
+    kafka_settings: KafkaSettings,
+    fresh_topic: str,
+    db: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    services: list[ServiceProcess],
+    producer: AIOKafkaProducer,
+) -> None:
+    consumer, pid = await start_consumer(fresh_topic, services, "/ready")
+    await producer.send_and_wait(fresh_topic, b"junk", headers=[("correlationId", None)])
+    command = good_command()
+    await producer.send_and_wait(fresh_topic, command.encode(), key=command.key())
+
+    async def landed() -> bool:
+        alive(consumer, pid)
+        return await count_rows(db, [str(command.command_id)]) == 1
+
+    await eventually(landed, 30, "the good command after the junk as a row")
+    [letter] = await dead_letters(kafka_settings, fresh_topic, 1)
+    assert letter.value == b"junk" and headers(letter)[REASON] == b"not_json"
+    assert ("correlationId", None) in letter.headers, "original headers travel, null included"
+    assert (await ready(http, consumer)).status_code == 200
+    alive(consumer, pid)
+
+
+async def test_case2_a_record_too_large_for_the_dlq_goes_truncated(
+    kafka_settings: KafkaSettings,
+    fresh_topic: str,
+    db: asyncpg.Pool,
+    services: list[ServiceProcess],
+    producer: AIOKafkaProducer,
+) -> None:
+    huge = random.Random(SEED).randbytes(1_048_400)
+    sent = await producer.send_and_wait(fresh_topic, huge, partition=0)
+    command = good_command()
+    await producer.send_and_wait(fresh_topic, command.encode(), key=command.key(), partition=0)
+    consumer, pid = await start_consumer(fresh_topic, services)
+
+    async def landed() -> bool:
+        alive(consumer, pid)
+        return await count_rows(db, [str(command.command_id)]) == 1
+
+    await eventually(landed, 30, "the command behind the huge record as a row")
+    [letter] = await dead_letters(kafka_settings, fresh_topic, 1)
+    why = headers(letter)
+    assert why[TRUNCATED] == b"true" and why[ORIGINAL_VALUE_BYTES] == b"1048400"
+    assert why[PREFIX + "partition"] == b"0" and why[PREFIX + "offset"] == str(sent.offset).encode()
+    assert (
+        letter.value is not None and huge.startswith(letter.value) and len(letter.value) < 100_000
+    )
+    alive(consumer, pid)
+
+
+async def test_case3_a_missing_dlq_stops_only_its_partition_loudly(
+    kafka_settings: KafkaSettings,
+    admin: AIOKafkaAdminClient,
+    db: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    services: list[ServiceProcess],
+    producer: AIOKafkaProducer,
+) -> None:
+    topic = f"it.{uuid.uuid4().hex[:12]}"
+    await admin.create_topics([NewTopic(topic, PARTITIONS, 1, topic_configs=KEEP_FOREVER)])
+    await producer.send_and_wait(topic, b"{not json", partition=0)
+    behind = good_command()
+    await producer.send_and_wait(topic, behind.encode(), key=behind.key(), partition=0)
+    others = [good_command() for _ in range(2)]
+    for partition, command in enumerate(others, 1):
+        await producer.send_and_wait(
+            topic, command.encode(), key=command.key(), partition=partition
+        )
+    consumer, pid = await start_consumer(
+        topic, services, DEAD_LETTER_TIMEOUT_MS="2000", RETRY_MAX_S="1"
+    )
+
+    async def others_landed() -> bool:
+        return await count_rows(db, [str(c.command_id) for c in others]) == len(others)
+
+    await eventually(others_landed, 30, "the other partitions' commands as rows")
+
+    async def stopped_loudly() -> dict[str, object] | None:
+        response = await ready(http, consumer)
+        kafka = response.json()["checks"]["kafka"]
+        return kafka if response.status_code == 503 and "detail" in kafka else None
+
+    kafka = await eventually(stopped_loudly, 30, "/ready 503 naming the stopped partition")
+    assert f"{topic}-0: dlq topic missing" in str(kafka["detail"])
+    metrics = (await http.get(f"{consumer.url}/metrics")).text
+    assert (
+        f'consumer_partition_stopped{{partition="{topic}-0",reason="dlq topic missing"}} 1'
+        in metrics
+    )
+    assert await count_rows(db, [str(behind.command_id)]) == 0, "nothing passes the stuck record"
+    errors = [line for line in consumer.log_lines() if "partition stopped" in line]
+    assert len(errors) == 1, "one ERROR line a minute, not one per attempt"
+
+    await admin.create_topics([NewTopic(dead_letter_topic(topic), PARTITIONS, 1)])
+
+    async def resumed() -> bool:
+        alive(consumer, pid)
+        return await count_rows(db, [str(behind.command_id)]) == 1
+
+    await eventually(resumed, 60, "the partition resumed once its DLQ exists")
+    await dead_letters(kafka_settings, topic, 1)
+    await eventually(lambda: _ready_ok(http, consumer), 10, "/ready 200 again")
+
+
+async def _ready_ok(http: httpx.AsyncClient, consumer: ServiceProcess) -> bool:
+    return (await ready(http, consumer)).status_code == 200
+
+
+Headers = list[tuple[str, bytes | None]]
+
+
+class Hostile:
+    """A seeded generator of what a careless or hostile producer can put on the topic."""
+
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+
+    def key(self) -> bytes | None:
+        r = self.rng
+        return r.choice(
+            [None, b"", r.randbytes(16), r.randbytes(r.randint(1, 10_000)), b"\xff\xfe"]
+        )
+
+    def headers(self) -> Headers:
+        r = self.rng
+        pool: list[tuple[str, bytes | None]] = [
+            ("correlationId", None),
+            ("correlationId", b"\xff\xfe\xfd"),
+            ("correlationId", str(uuid.uuid4()).encode()),
+            ("correlationId", b"not-a-uuid"),
+            ("traceparent", r.randbytes(55)),
+            ("x", r.randbytes(r.randint(0, 20_000))),
+            ("", b""),
+            ("\u00e9\u4e2d", None),
+        ]
+        return [r.choice(pool) for _ in range(r.choice([0, 0, 1, 2, 5]))]
+
+    def value(self, good: TimestampCommand) -> tuple[bytes | None, str]:
+        """A value and the reason the consumer should give it."""
+        r, fields = self.rng, good.to_json()
+        kinds: list[tuple[bytes | None, str]] = [
+            (None, "not_json"),
+            (b"", "not_json"),
+            (r.randbytes(r.randint(1, 300)), "not_json"),
+            (b"{not json", "not_json"),
+            (b'"\xff\xfe"', "not_json"),
+            (b"[]", "wrong_schema"),
+            (b"null", "wrong_schema"),
+            (b"12", "wrong_schema"),
+            (orjson.dumps([fields]), "wrong_schema"),
+            (orjson.dumps({**fields, "extra": 1}), "wrong_schema"),
+            (orjson.dumps({"command_id": fields["command_id"]}), "wrong_schema"),
+            (orjson.dumps({**fields, "accepted_at": 1}), "wrong_schema"),
+            (orjson.dumps({**fields, "command_id": None}), "wrong_schema"),
+            (orjson.dumps({**fields, "event_timestamp": {"a": 1}}), "wrong_schema"),
+            (orjson.dumps({**fields, "command_id": "not-a-uuid"}), "bad_command_id"),
+            (orjson.dumps({**fields, "command_id": "\u0000" * 40}), "bad_command_id"),
+            (orjson.dumps({**fields, "command_id": "x" * 10_000}), "bad_command_id"),
+            (orjson.dumps({**fields, "event_timestamp": "2009-13-01T00:00:00Z"}), "bad_timestamp"),
+            (orjson.dumps({**fields, "accepted_at": "2009-01-01T00:00:00"}), "bad_timestamp"),
+            (orjson.dumps({**fields, "event_timestamp": "9" * 5000}), "bad_timestamp"),
+        ]
+        if r.random() < 0.002:
+            return b"{" + r.randbytes(1_048_000), "not_json"  # too large for the DLQ as is
+        if r.random() < 0.01:
+            return b"[" * 100_000, "not_json"  # deeper than any JSON parser goes
+        return r.choice(kinds)
+
+
+async def test_hostile_records_never_stop_the_write_path(
+    kafka_settings: KafkaSettings,
+    fresh_topic: str,
+    db: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    services: list[ServiceProcess],
+    producer: AIOKafkaProducer,
+) -> None:
+    consumer, pid = await start_consumer(fresh_topic, services, "/ready")
+    started = time.monotonic()
+    hostile = Hostile(SEED)
+    rng = hostile.rng
+    good: dict[str, TimestampCommand] = {}
+    bad: dict[tuple[int, int], str] = {}  # (partition, offset) -> reason
+    pending: list[tuple[object, str | None]] = []
+    goods = list[TimestampCommand]()
+    for i in range(2 * FOREIGN):
+        if i % 2 == 0:
+            command = good_command(datetime(2001, 2, 3, tzinfo=UTC) + timedelta(seconds=i))
+            good[str(command.command_id)] = command
+            goods.append(command)
+            extra = hostile.headers() if rng.random() < 0.2 else []
+            future = await producer.send(
+                fresh_topic, command.encode(), command.key(), headers=extra
+            )
+            pending.append((future, None))
+            if rng.random() < 0.05:  # a redelivery: the same payload again is a no-op
+                await producer.send(fresh_topic, command.encode(), command.key())
+        elif goods and rng.random() < 0.05:  # same id, other event_timestamp
+            first = rng.choice(goods)
+            other = first._replace(event_timestamp=first.event_timestamp + timedelta(days=1))
+            future = await producer.send(fresh_topic, other.encode(), first.key())
+            pending.append((future, "conflict"))
+        else:
+            value, reason = hostile.value(good_command())
+            key = hostile.key()
+            partition = rng.randrange(PARTITIONS)
+            if value is not None and len(value) > 500_000:
+                key, extra = None, []  # under the test producer's own limit
+            else:
+                extra = hostile.headers()
+            if value is None and key is None:
+                key = b"k"  # aiokafka sends nothing without one of the two
+            future = await producer.send(
+                fresh_topic, value, key, partition=partition, headers=extra
+            )
+            pending.append((future, reason))
+    for future, reason in pending:
+        sent = await future  # type: ignore[misc]
+        if reason is not None:
+            bad[(sent.partition, sent.offset)] = reason
+
+    async def all_rows() -> bool:
+        alive(consumer, pid)
+        return await count_rows(db, list(good)) == len(good)
+
+    await eventually(all_rows, 300, f"{len(good)} good commands as rows", every=0.5)
+    letters = await dead_letters(kafka_settings, fresh_topic, len(bad))
+    where = Counter(
+        (int(headers(r)[PREFIX + "partition"] or b""), int(headers(r)[PREFIX + "offset"] or b""))
+        for r in letters
+    )
+    assert set(where) == set(bad) and max(where.values()) == 1, "each bad record exactly once"
+    reasons = {
+        (int(headers(r)[PREFIX + "partition"] or b""), int(headers(r)[PREFIX + "offset"] or b"")): (
+            headers(r)[REASON] or b""
+        ).decode()
+        for r in letters
+    }
+    assert reasons == bad, "each with the reason it deserves"
+    rows = await db.fetch(
+        "SELECT id::text, event_timestamp FROM timestamp_records WHERE id = ANY($1::uuid[])",
+        list(good),
+    )
+    assert all(good[r["id"]].event_timestamp == r["event_timestamp"] for r in rows)
+
+    async def caught_up() -> bool:
+        kafka = (await ready(http, consumer)).json()["checks"]["kafka"]
+        lag = kafka.get("lag", {})
+        return bool(lag) and all(value == 0 for value in lag.values())
+
+    await eventually(caught_up, 60, "consumer lag 0 on every partition")
+    alive(consumer, pid)
+    crashed = [line for line in consumer.log_lines() if "crashed" in line]
+    assert not crashed
+    elapsed = time.monotonic() - started
+    print(
+        f"\nforeign records: {len(good)} good applied, {len(bad)} bad dead-lettered "
+        f"({dict(Counter(bad.values()))}), consumer restarts = 0, {elapsed:.1f} s"
+    )

@@ -1,0 +1,84 @@
+"""consumer_service/dead_letters.py with a fake producer: how a failed send is classified."""
+
+from typing import Any
+
+import pytest
+from aiokafka.errors import (
+    KafkaConnectionError,
+    MessageSizeTooLargeError,
+    TopicAuthorizationFailedError,
+    UnknownTopicOrPartitionError,
+)
+from aiokafka.structs import ConsumerRecord
+
+from consumer_service.dead_letters import (
+    KEEP_VALUE_BYTES,
+    ORIGINAL_VALUE_BYTES,
+    REASON,
+    TRUNCATED,
+    DeadLetterFailed,
+    DeadLetters,
+)
+from shared.headers import header_text
+from shared.messages import NotJson
+
+VALUE = b"x" * 2_000_000
+
+
+def record(headers: list[tuple[str, bytes | None]]) -> ConsumerRecord[bytes, bytes]:
+    return ConsumerRecord("t", 2, 77, 0, 0, None, VALUE, None, 0, len(VALUE), headers)
+
+
+class FakeProducer:
+    """Refuses what is over `limit` bytes of value, or everything with `error`."""
+
+    def __init__(self, error: Exception | None = None, limit: int = 1_000_000) -> None:
+        self.error, self.limit = error, limit
+        self.sent: list[dict[str, Any]] = []
+
+    async def send(self, topic: str, **record: Any) -> "Any":
+        if self.error is not None:
+            raise self.error
+        if len(record["value"] or b"") > self.limit:
+            raise MessageSizeTooLargeError()
+        self.sent.append(record)
+
+        async def acked() -> None:
+            return None
+
+        return acked()
+
+
+async def test_a_record_too_large_goes_as_a_truncated_copy_saying_so() -> None:
+    producer = FakeProducer()
+    dlq = DeadLetters(producer, "t")  # type: ignore[arg-type]
+    assert await dlq.send(record([("correlationId", None)]), NotJson("no")) is True
+    [sent] = producer.sent
+    headers = dict(sent["headers"])
+    assert len(sent["value"]) == KEEP_VALUE_BYTES and headers[TRUNCATED] == b"true"
+    assert headers[ORIGINAL_VALUE_BYTES] == str(len(VALUE)).encode()
+    assert headers[REASON] == b"not_json" and headers["correlationId"] is None
+
+
+@pytest.mark.parametrize(
+    ("error", "transient", "reason"),
+    [
+        (KafkaConnectionError(), True, "dlq unavailable (KafkaConnectionError)"),
+        (TimeoutError(), True, "dlq unavailable (TimeoutError)"),
+        (UnknownTopicOrPartitionError(), False, "dlq topic missing"),
+        (TopicAuthorizationFailedError(), False, "dlq write not authorised"),
+    ],
+)
+async def test_a_failed_send_is_classified(error: Exception, transient: bool, reason: str) -> None:
+    dlq = DeadLetters(FakeProducer(error), "t")  # type: ignore[arg-type]
+    with pytest.raises(DeadLetterFailed) as failed:
+        await dlq.send(record([]), NotJson("no"))
+    assert (failed.value.transient, failed.value.reason) == (transient, reason)
+
+
+def test_header_text_never_raises() -> None:
+    assert header_text([("correlationId", None)], "correlationId") is None
+    assert header_text([("correlationId", b"\xff")], "correlationId") == "\ufffd"
+    assert header_text([("a", b"1"), ("a", b"2")], "a") == "1"
+    assert header_text(None, "a") is None
+    assert header_text([("a", b"y" * 10_000)], "a") == "y" * 200
