@@ -26,6 +26,7 @@ from ops.reconcile import Reconciliation, reconcile
 from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
 from ops.topics import TopicPlan, ensure_topics
 from shared.logging import configure_logging
+from shared.redact import redact
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
 app = typer.Typer(
@@ -69,10 +70,9 @@ def _quiet_logging() -> None:
 
 
 def _settings(topic: str | None, db_url: str | None, group: str | None) -> ConsumerSettings:
-    settings = load_settings(ConsumerSettings)
     overrides = {"kafka_consumer_topic": topic, "db_url": db_url, "kafka_group_id": group}
     update = {key: value for key, value in overrides.items() if value is not None}
-    return ConsumerSettings.model_validate({**settings.model_dump(), **update})
+    return load_settings(ConsumerSettings, **update)
 
 
 @app.command("replay")
@@ -101,7 +101,7 @@ def replay_command(
     chosen = None if reset_group_ else (group or f"timestamp-replay-{int(time.time())}")
     settings = _settings(topic, db_url, chosen).model_copy(update={"batch_max_records": batch})
     if asyncio.run(ensure_database(settings)):
-        console.print(f"created database {settings.db_url}")
+        console.print(f"created database {redact(settings.db_url)}")
     if reset_group_:
         try:
             asyncio.run(reset_group(settings, settings.kafka_group_id))
@@ -110,7 +110,7 @@ def replay_command(
             raise typer.Exit(2) from None
     console.print(
         f"replaying {settings.kafka_consumer_topic} through group "
-        f"{settings.kafka_group_id!r} into {settings.db_url}"
+        f"{settings.kafka_group_id!r} into {redact(settings.db_url)}"
     )
     with _progress_bar() as bar:
         task = bar.add_task("replay", total=None, rate="")
@@ -191,5 +191,5 @@ def main() -> None:
     try:
         app()
     except (LookupError, KafkaError, OSError, asyncpg.PostgresError) as error:
-        console.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+        console.print(f"[red]error:[/red] {type(error).__name__}: {redact(str(error))}")
         raise SystemExit(2) from None

@@ -4,10 +4,12 @@ import base64
 from collections.abc import AsyncIterator
 from typing import Any
 
+import asyncpg
 import httpx
 import pytest
 
 from query_service.app import create_app
+from query_service.lookups import RecordLookups
 from query_service.settings import QuerySettings
 
 RECORD_ID = "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d"
@@ -75,3 +77,44 @@ async def test_a_trailing_slash_is_not_redirected(client: httpx.AsyncClient, pat
     assert response.status_code == 404, response.text
     assert "location" not in response.headers
     assert response.headers["content-type"] == "application/problem+json"
+
+
+class RefusingPool:
+    """A database that turns us away: a wrong password, as PostgreSQL says it."""
+
+    error = asyncpg.InvalidPasswordError('password authentication failed for user "app"')
+
+    async def fetch(self, query: str, *args: Any) -> list[Any]:
+        raise self.error
+
+    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+        raise self.error
+
+
+@pytest.fixture
+async def refused() -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(QuerySettings())
+    app.state.pool = RefusingPool()
+    app.state.lookups = RecordLookups(app.state.pool)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
+        yield client
+
+
+@pytest.mark.parametrize("path", [f"/api/v1/timestamp/{RECORD_ID}", "/api/v1/timestamps"])
+async def test_a_database_refusing_us_is_a_503_with_retry_after(
+    refused: httpx.AsyncClient, path: str
+) -> None:
+    response = await refused.get(path)
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["Retry-After"]
+    assert response.json()["detail"] == "InvalidPasswordError"
+
+
+async def test_ready_names_why_the_database_refuses(refused: httpx.AsyncClient) -> None:
+    response = await refused.get("/ready")
+    assert response.status_code == 503
+    database = response.json()["checks"]["database"]
+    assert database["error"] == "InvalidPasswordError"
+    assert "password authentication failed" in database["cause"]
