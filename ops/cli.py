@@ -147,18 +147,31 @@ def _progress_bar() -> Progress:
 def reconcile_command(
     topic: TopicOption = None,
     db_url: DbUrlOption = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="Consumer group whose committed offsets say what the table must already hold "
+            "[env KAFKA_GROUP_ID, default the service's]"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Read the topic end to end and compare it with the table. Exit 0 when they agree."""
+    """Compare the topic, up to the end offsets taken at start, with the table. Records the
+    group has not applied yet are lag, rows of records past those offsets arrived later: neither
+    is a difference. Exit 0 when they agree, 1 naming the ids when they do not."""
     _quiet_logging()
-    settings = _settings(topic, db_url, None)
+    settings = _settings(topic, db_url, group)
     with _progress_bar() as bar:
         task = bar.add_task("read topic", total=None, rate="")
 
         def report(done: int, total: int) -> None:
             bar.update(task, total=total, completed=done)
 
-        result = asyncio.run(reconcile(settings, settings, settings.kafka_consumer_topic, report))
+        result = asyncio.run(
+            reconcile(
+                settings, settings, settings.kafka_consumer_topic, settings.kafka_group_id, report
+            )
+        )
     if as_json:
         typer.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -176,13 +189,15 @@ def _print_reconciliation(result: Reconciliation) -> None:
         ("dead-letter records", result.dead_letters),
         ("rows in table", result.rows),
         ("ids missing from the table", result.missing),
+        ("ids not applied yet (lag)", result.lag),
+        ("rows of records after the snapshot", result.arrived_later),
         ("rows not in the topic", result.extra),
         ("rows that differ", result.differing),
     ]:
         table.add_row(label, f"{value:,}")
     Console().print(table)
     for name, ids in result.samples.items():
-        if ids:
+        if ids and name in ("missing", "extra", "differing"):
             typer.echo(f"{name}: {', '.join(ids)}")
     typer.echo("AGREE" if result.agrees else "DISAGREE")
 
