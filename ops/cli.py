@@ -55,13 +55,22 @@ def topics_ensure(
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor")] = 1,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker")] = 60.0,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix", help="Set retention.ms and min.insync.replicas of existing topics that differ"
+        ),
+    ] = False,
 ) -> None:
-    """Create TOPIC (retention.ms=-1) and TOPIC.dlq if missing; report what exists."""
+    """Create TOPIC (retention.ms=-1) and TOPIC.dlq if missing. Check existing ones: partition
+    count, retention.ms=-1 and, from replication 3 on, min.insync.replicas=2. Exit 1 naming
+    what differs (a partition count is never changed: that moves keys)."""
     settings = load_settings(KafkaSettings)
     plan = TopicPlan(topic, partitions, replication)
-    outcome = asyncio.run(ensure_topics(settings, plan, wait))
+    outcome = asyncio.run(ensure_topics(settings, plan, wait, fix))
     for name, state in outcome.items():
         typer.echo(f"{name}: {state}")
+    raise typer.Exit(0 if all(state.ok for state in outcome.values()) else 1)
 
 
 def _quiet_logging() -> None:
