@@ -4,14 +4,15 @@ Produce batches leave at most once per KAFKA_LINGER_MS (by default 5 ms, the Jav
 producer's `linger.ms` default since Kafka 4.0, KIP-1030). A command arriving when the last
 batch left longer ago than that goes at the end of the event-loop turn; one arriving sooner
 waits for the window to close, and every command arriving meanwhile travels with it. So a
-quiet service adds no delay, and a busy one pays for one produce request per window (one
-partition lookup, one accumulator entry, one acknowledgement to wait for) instead of
-aiokafka's per-message `send` for each command. Every key is a fresh command id that never
-repeats, so there is no per-key order that the choice of partition could break: batches go
-round-robin over the partitions."""
+quiet service adds no delay, and a busy one pays for one batch per partition per window
+instead of aiokafka's per-message `send` for each command. A record goes to the partition
+Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4), so any
+standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import suppress
+from dataclasses import dataclass, field
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -22,6 +23,7 @@ from aiokafka.errors import (
     ProducerFenced,
     UnknownProducerId,
 )
+from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
 from command_service.settings import CommandSettings
@@ -43,20 +45,44 @@ class BrokerUnavailable(Exception):
 WEDGED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
+def partition_of(key: bytes, partitions: Sequence[int]) -> int:
+    """Kafka's default partitioner (Java's and aiokafka's) for a non-null key."""
+    index: int = (murmur2(key) & 0x7FFFFFFF) % len(partitions)
+    return partitions[index]
+
+
+@dataclass
+class _Part:
+    """The commands of one partition in a turn: one batch, and the requests awaiting its ack."""
+
+    batch: BatchBuilder
+    answers: list[asyncio.Future[None]] = field(default_factory=list)
+
+
 class _Turn:
-    """The commands of one linger window: one batch, and the requests awaiting its ack."""
+    """The commands of one linger window, batched per partition."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: AIOKafkaProducer, partitions: Sequence[int]) -> None:
         self.producer = producer
-        self.batch: BatchBuilder = producer.create_batch()
-        self.answers: list[asyncio.Future[None]] = []
+        self.partitions = partitions
+        self.parts: dict[int, _Part] = {}
 
-    def add(self, command: TimestampCommand, correlation_id: str) -> bool:
+    def add(self, command: TimestampCommand, correlation_id: str) -> "asyncio.Future[None] | None":
+        """The future answered with this record's ack; None when its partition's batch is full."""
+        key = command.key()
+        partition = partition_of(key, self.partitions)
+        part = self.parts.get(partition)
+        if part is None:
+            part = self.parts[partition] = _Part(self.producer.create_batch())
         headers = [(KAFKA_HEADER, correlation_id.encode())]
-        added = self.batch.append(
-            timestamp=None, key=command.key(), value=command.encode(), headers=headers
-        )
-        return added is not None
+        if (
+            part.batch.append(timestamp=None, key=key, value=command.encode(), headers=headers)
+            is None
+        ):
+            return None
+        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        part.answers.append(acknowledged)
+        return acknowledged
 
 
 class CommandPublisher:
@@ -75,7 +101,7 @@ class CommandPublisher:
         self._background = BackgroundTasks()
         self._turn: _Turn | None = None
         self._last_send = float("-inf")  # loop time the last batch left
-        self._next_partition = 0
+        self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
 
     def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -93,6 +119,7 @@ class CommandPublisher:
             producer = self._new_producer()
             try:
                 await producer.start()
+                self._partitions = sorted(await producer.partitions_for(self._topic))
                 self._producer = producer
                 _log.info("producer started", topic=self._topic)
                 return
@@ -114,16 +141,18 @@ class CommandPublisher:
         if producer is None:
             raise BrokerUnavailable("producer is not running")
         turn = self._turn
-        if turn is None or turn.producer is not producer or not turn.add(command, correlation_id):
+        acknowledged = None
+        if turn is not None and turn.producer is producer:
+            acknowledged = turn.add(command, correlation_id)
+        if acknowledged is None:
             if turn is not None:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
-            turn = self._turn = _Turn(producer)
+            turn = self._turn = _Turn(producer, self._partitions)
             loop = asyncio.get_running_loop()
             wait = max(0.0, self._last_send + self._linger_s - loop.time())
             loop.call_later(wait, self._send_turn, turn)
-            turn.add(command, correlation_id)  # an empty batch takes any one record
-        acknowledged: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        turn.answers.append(acknowledged)
+            acknowledged = turn.add(command, correlation_id)  # an empty batch takes any record
+            assert acknowledged is not None
         try:  # _deliver answers within the ack timeout; this bound only guards against a bug
             async with asyncio.timeout(self._linger_s + self._ack_timeout + 1):
                 await acknowledged
@@ -142,32 +171,31 @@ class CommandPublisher:
         self._background.start(self._deliver(turn))
 
     async def _deliver(self, turn: _Turn) -> None:
+        parts = turn.parts.items()
+        await asyncio.gather(*(self._deliver_part(turn.producer, p, part) for p, part in parts))
+        with suppress(KafkaError, TimeoutError):  # a partition count that grew, for next turns
+            async with asyncio.timeout(self._ack_timeout):
+                self._partitions = sorted(await turn.producer.partitions_for(self._topic))
+
+    async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""
         failure: str | None = "the batch was abandoned (shutdown)"
         try:
             async with asyncio.timeout(self._ack_timeout):
-                partition = await self._partition(turn.producer)
-                delivery = await turn.producer.send_batch(
-                    turn.batch, self._topic, partition=partition
-                )
+                delivery = await producer.send_batch(part.batch, self._topic, partition=partition)
                 await delivery
             failure = None
         except TimeoutError:
             failure = f"no broker acknowledgement within {self._ack_timeout}s"
         except KafkaError as error:
             if isinstance(error, WEDGED):
-                self._background.start(self._replace(turn.producer, error))
+                self._background.start(self._replace(producer, error))
             failure = f"broker error: {type(error).__name__}"
         except Exception as error:  # noqa: BLE001 - answered as unavailable, and logged
             _log.exception("publishing a batch failed")
             failure = f"publish failed: {type(error).__name__}"
         finally:
-            _answer(turn.answers, failure)
-
-    async def _partition(self, producer: AIOKafkaProducer) -> int:
-        partitions: list[int] = sorted(await producer.partitions_for(self._topic))
-        self._next_partition = (self._next_partition + 1) % len(partitions)
-        return partitions[self._next_partition]
+            _answer(part.answers, failure)
 
     async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
         async with self._replacing:

@@ -26,7 +26,6 @@ $ENV_MARKER
 # Variables set in the environment win over this file. Remove the first line to keep edits.
 KAFKA_BROKER=localhost:$KAFKA_PORT
 DB_URL=postgresql://localhost:$PG_PORT/postgres
-DB_USERNAME=postgres
 DB_PASSWORD=$PG_PASSWORD
 DB_SSLMODE=disable
 ENV

@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import httpx
 
+from shared.redact import redact
+
 ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".local" / "logs" / "integration"
 T = TypeVar("T")
@@ -36,6 +38,25 @@ async def eventually(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(every)
+
+
+def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run `timestamp-ops`; its output also goes to the logs the secret-leak check reads."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from ops.cli import main; main()", *args],
+        env={**os.environ, **env},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    LOGS.mkdir(parents=True, exist_ok=True)
+    with (LOGS / "timestamp-ops.log").open("a") as log:
+        log.write(
+            f"$ timestamp-ops {redact(' '.join(args))} -> {done.returncode}\n"
+            f"{done.stdout}{done.stderr}"
+        )
+    return done
 
 
 class ServiceProcess:

@@ -1,9 +1,6 @@
 """Disaster recovery (SPEC §6, issue 6): the topic rebuilds the table exactly."""
 
 import asyncio
-import os
-import subprocess
-import sys
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -11,7 +8,7 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from integration.harness import ROOT, ServiceProcess, eventually
+from integration.harness import ServiceProcess, eventually, ops
 from integration.load import ingest
 from shared.db import connect
 from shared.settings import DatabaseSettings
@@ -48,17 +45,6 @@ async def drop_database(settings: DatabaseSettings, name: str) -> None:
         await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     finally:
         await admin.close()
-
-
-def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", "from ops.cli import main; main()", *args],
-        env={**os.environ, **env},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from ops.reconcile import Reconciliation, reconcile
 from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
 from ops.topics import TopicPlan, ensure_topics
 from shared.logging import configure_logging
+from shared.redact import redact
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
 app = typer.Typer(
@@ -54,13 +55,22 @@ def topics_ensure(
     partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor")] = 1,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker")] = 60.0,
+    fix: Annotated[
+        bool,
+        typer.Option(
+            "--fix", help="Set retention.ms and min.insync.replicas of existing topics that differ"
+        ),
+    ] = False,
 ) -> None:
-    """Create TOPIC (retention.ms=-1) and TOPIC.dlq if missing; report what exists."""
+    """Create TOPIC (retention.ms=-1) and TOPIC.dlq if missing. Check existing ones: partition
+    count, retention.ms=-1 and, from replication 3 on, min.insync.replicas=2. Exit 1 naming
+    what differs (a partition count is never changed: that moves keys)."""
     settings = load_settings(KafkaSettings)
     plan = TopicPlan(topic, partitions, replication)
-    outcome = asyncio.run(ensure_topics(settings, plan, wait))
+    outcome = asyncio.run(ensure_topics(settings, plan, wait, fix))
     for name, state in outcome.items():
         typer.echo(f"{name}: {state}")
+    raise typer.Exit(0 if all(state.ok for state in outcome.values()) else 1)
 
 
 def _quiet_logging() -> None:
@@ -69,10 +79,9 @@ def _quiet_logging() -> None:
 
 
 def _settings(topic: str | None, db_url: str | None, group: str | None) -> ConsumerSettings:
-    settings = load_settings(ConsumerSettings)
     overrides = {"kafka_consumer_topic": topic, "db_url": db_url, "kafka_group_id": group}
     update = {key: value for key, value in overrides.items() if value is not None}
-    return ConsumerSettings.model_validate({**settings.model_dump(), **update})
+    return load_settings(ConsumerSettings, **update)
 
 
 @app.command("replay")
@@ -101,7 +110,7 @@ def replay_command(
     chosen = None if reset_group_ else (group or f"timestamp-replay-{int(time.time())}")
     settings = _settings(topic, db_url, chosen).model_copy(update={"batch_max_records": batch})
     if asyncio.run(ensure_database(settings)):
-        console.print(f"created database {settings.db_url}")
+        console.print(f"created database {redact(settings.db_url)}")
     if reset_group_:
         try:
             asyncio.run(reset_group(settings, settings.kafka_group_id))
@@ -110,7 +119,7 @@ def replay_command(
             raise typer.Exit(2) from None
     console.print(
         f"replaying {settings.kafka_consumer_topic} through group "
-        f"{settings.kafka_group_id!r} into {settings.db_url}"
+        f"{settings.kafka_group_id!r} into {redact(settings.db_url)}"
     )
     with _progress_bar() as bar:
         task = bar.add_task("replay", total=None, rate="")
@@ -147,18 +156,31 @@ def _progress_bar() -> Progress:
 def reconcile_command(
     topic: TopicOption = None,
     db_url: DbUrlOption = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            help="Consumer group whose committed offsets say what the table must already hold "
+            "[env KAFKA_GROUP_ID, default the service's]"
+        ),
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the result as JSON")] = False,
 ) -> None:
-    """Read the topic end to end and compare it with the table. Exit 0 when they agree."""
+    """Compare the topic, up to the end offsets taken at start, with the table. Records the
+    group has not applied yet are lag, rows of records past those offsets arrived later: neither
+    is a difference. Exit 0 when they agree, 1 naming the ids when they do not."""
     _quiet_logging()
-    settings = _settings(topic, db_url, None)
+    settings = _settings(topic, db_url, group)
     with _progress_bar() as bar:
         task = bar.add_task("read topic", total=None, rate="")
 
         def report(done: int, total: int) -> None:
             bar.update(task, total=total, completed=done)
 
-        result = asyncio.run(reconcile(settings, settings, settings.kafka_consumer_topic, report))
+        result = asyncio.run(
+            reconcile(
+                settings, settings, settings.kafka_consumer_topic, settings.kafka_group_id, report
+            )
+        )
     if as_json:
         typer.echo(orjson.dumps(result.to_json(), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -176,13 +198,15 @@ def _print_reconciliation(result: Reconciliation) -> None:
         ("dead-letter records", result.dead_letters),
         ("rows in table", result.rows),
         ("ids missing from the table", result.missing),
+        ("ids not applied yet (lag)", result.lag),
+        ("rows of records after the snapshot", result.arrived_later),
         ("rows not in the topic", result.extra),
         ("rows that differ", result.differing),
     ]:
         table.add_row(label, f"{value:,}")
     Console().print(table)
     for name, ids in result.samples.items():
-        if ids:
+        if ids and name in ("missing", "extra", "differing"):
             typer.echo(f"{name}: {', '.join(ids)}")
     typer.echo("AGREE" if result.agrees else "DISAGREE")
 
@@ -191,5 +215,5 @@ def main() -> None:
     try:
         app()
     except (LookupError, KafkaError, OSError, asyncpg.PostgresError) as error:
-        console.print(f"[red]error:[/red] {type(error).__name__}: {error}")
+        console.print(f"[red]error:[/red] {type(error).__name__}: {redact(str(error))}")
         raise SystemExit(2) from None

@@ -40,6 +40,9 @@ async def read_topic(
     settings: KafkaSettings, extent: TopicExtent, max_records: int = 10_000
 ) -> AsyncIterator[Sequence[Record]]:
     """Yield batches of records until every partition reached its end offset in `extent`."""
+    pending = {tp for tp in extent.ends if extent.ends[tp] > extent.beginnings[tp]}
+    if not pending:
+        return  # and no consumer: one stopped with nothing assigned raises CancelledError
     consumer = AIOKafkaConsumer(
         **client_kwargs(settings, "ops"),
         enable_auto_commit=False,
@@ -48,7 +51,6 @@ async def read_topic(
     )
     await consumer.start()
     try:
-        pending = {tp for tp in extent.ends if extent.ends[tp] > extent.beginnings[tp]}
         consumer.assign(sorted(pending))
         for tp in pending:
             consumer.seek(tp, extent.beginnings[tp])

@@ -9,7 +9,7 @@ import asyncpg
 
 from shared.record_json import RECORD_JSON
 from shared.schema import TABLE
-from shared.timestamps import format_rfc3339
+from shared.timestamps import format_rfc3339, parse_rfc3339
 
 _BY_IDS = f"SELECT id, {RECORD_JSON} AS body FROM {TABLE} WHERE id = ANY($1::uuid[])"
 # Keyset pagination on (event_timestamp, id), served by the index of the same name. Moments
@@ -53,10 +53,8 @@ class Position:
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
             stamp, record_id = raw.split("|")
-            moment = datetime.fromisoformat(stamp)
-            if moment.tzinfo is None:
-                raise ValueError("naive")
-            return cls(moment, UUID(record_id))
+            # Strict, and in range once in UTC: `0001-01-01T00:00:00+05:00` is not a moment.
+            return cls(parse_rfc3339(stamp), UUID(record_id))
         except ValueError:
             raise InvalidCursor("cursor is not one this service handed out") from None
 

@@ -31,6 +31,8 @@ def build_app(
     # The service's routes go on the app itself: an included router is one more routing and
     # exception-handling layer on every request, a fifth of a request's cost on the hot path.
     routes = [route for router in routers for route in router.routes]
+    # No trailing-slash redirects: not part of the contract, and `POST /api/v1/timestamp/` (an
+    # empty timestamp) must not be turned into "now" by a client that follows the redirect.
     app = FastAPI(
         title=title,
         description=description,
@@ -39,6 +41,7 @@ def build_app(
         routes=routes,
         docs_url=None,
         redoc_url=None,
+        redirect_slashes=False,
     )
     app.state.settings = settings
     install_problem_handlers(app)

@@ -6,6 +6,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from shared.db_url import parse_db_url
 from shared.settings import DatabaseSettings
 
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
@@ -18,13 +19,22 @@ DATABASE_DOWN = (
     asyncpg.CannotConnectNowError,
     asyncpg.AdminShutdownError,
     asyncpg.TooManyConnectionsError,
+    # Configured wrong (user, password, database, privileges, a setting): not the request's
+    # fault either, and an operator can fix it without restarting us.
+    asyncpg.InvalidAuthorizationSpecificationError,
+    asyncpg.InvalidCatalogNameError,
+    asyncpg.CantChangeRuntimeParamError,
+    asyncpg.InsufficientPrivilegeError,
 )
-"""Errors that mean the database is (for now) unreachable, not that the request is wrong."""
+"""Errors that mean the database is (for now) unusable, not that the request is wrong."""
 
 
-def ssl_option(settings: DatabaseSettings) -> ssl.SSLContext | str | bool:
-    """libpq's sslmode semantics; verify-* trust DB_SSLROOTCERT (or the system store)."""
-    mode = settings.db_sslmode
+def ssl_option(settings: DatabaseSettings) -> ssl.SSLContext | str | bool | None:
+    """libpq's sslmode semantics; verify-* trust DB_SSLROOTCERT (or the system store).
+    None when no DB_SSL* variable is set: asyncpg then follows the URL's ssl* parameters."""
+    if settings.db_sslmode is None and settings.db_sslrootcert is None:
+        return None
+    mode = settings.db_sslmode or parse_db_url(settings.db_url).sslmode or "prefer"
     if mode == "disable":
         return False
     if mode in ("allow", "prefer"):
@@ -39,10 +49,15 @@ def ssl_option(settings: DatabaseSettings) -> ssl.SSLContext | str | bool:
 
 
 def connect_kwargs(settings: DatabaseSettings) -> dict[str, Any]:
+    """A DB_* variable that is set wins over the URL; what neither says, libpq's defaults."""
+    password = settings.db_password
+    user = settings.db_username
+    if user is None and parse_db_url(settings.db_url).user is None:
+        user = "postgres"
     return {
         "dsn": settings.db_url,
-        "user": settings.db_username,
-        "password": settings.db_password.get_secret_value() or None,
+        "user": user,
+        "password": None if password is None else password.get_secret_value() or None,
         "ssl": ssl_option(settings),
     }
 

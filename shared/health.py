@@ -5,6 +5,7 @@ from typing import Any
 
 from fastapi import APIRouter
 
+from shared.redact import redact
 from shared.responses import JsonResponse
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
@@ -31,7 +32,8 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
                 report[name] = {"status": "UP", **await check()}
             except Exception as error:  # a failed check is reported, not raised
                 healthy = False
-                report[name] = {"status": "DOWN", "error": type(error).__name__}
+                cause = redact(str(error))[:200]
+                report[name] = {"status": "DOWN", "error": type(error).__name__, "cause": cause}
                 if isinstance(error, NotReady):
                     report[name]["detail"] = str(error)
         body = {"status": "UP" if healthy else "DOWN", "checks": report}

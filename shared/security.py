@@ -13,7 +13,8 @@ async def require_token(request: Request) -> None:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")
     expected = token.get_secret_value().encode()
-    if scheme.lower() != "bearer" or not secrets.compare_digest(given.encode(), expected):
+    valid = bool(expected) and secrets.compare_digest(given.strip().encode(), expected)
+    if scheme.lower() != "bearer" or not valid:
         raise HTTPException(
             401, "a valid bearer token is required", headers={"WWW-Authenticate": "Bearer"}
         )

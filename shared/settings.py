@@ -1,9 +1,19 @@
 """Environment settings (SPEC §2), validated once at start-up."""
 
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar, get_args
 
-from pydantic import Field, FilePath, SecretStr, ValidationError, field_validator
+from pydantic import (
+    Field,
+    FilePath,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.db_url import SSLMODES, parse_db_url
+from shared.redact import HIDDEN, redact
 
 DEFAULT_TOPIC = "timestamp.command.v1"
 DEFAULT_GROUP = "timestamp-consumer-service-1"
@@ -22,6 +32,8 @@ ORIGINAL_NAMES = (
 )
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+SslMode = Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]
+MIN_TOKEN_LENGTH = 16
 
 
 class _Settings(BaseSettings):
@@ -40,6 +52,18 @@ class ServiceSettings(_Settings):
     max_header_bytes: int = Field(default=8192, ge=1024)
     max_body_bytes: int = Field(default=1024, ge=0)
     api_token: SecretStr | None = None
+
+    @field_validator("api_token")
+    @classmethod
+    def _token(cls, value: SecretStr | None) -> SecretStr | None:
+        """Empty means no token; a short one is guessable, so it is refused, not used."""
+        if value is None or not value.get_secret_value():
+            return None
+        if len(value.get_secret_value()) < MIN_TOKEN_LENGTH:
+            raise ValueError(
+                f"must be at least {MIN_TOKEN_LENGTH} characters (or empty for no token)"
+            )
+        return value
 
     @field_validator("log_level", mode="before")
     @classmethod
@@ -74,14 +98,13 @@ class KafkaSettings(_Settings):
 
 
 class DatabaseSettings(_Settings):
-    """How to reach PostgreSQL. `DB_URL` may carry the original's `jdbc:` prefix."""
+    """How to reach PostgreSQL. `DB_URL` may carry the original's `jdbc:` prefix and pgjdbc's
+    parameters. What the URL says wins unless the DB_* variable of the same thing is set."""
 
     db_url: str = "postgresql://localhost:5432/postgres"
-    db_username: str = "postgres"
-    db_password: SecretStr = SecretStr("")
-    db_sslmode: Literal["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] = (
-        "prefer"
-    )
+    db_username: str | None = None  # else the URL's user, else postgres
+    db_password: SecretStr | None = None  # else the URL's (or PGPASSWORD, ~/.pgpass)
+    db_sslmode: SslMode | None = None  # else the URL's sslmode, else libpq's default (prefer)
     db_sslrootcert: FilePath | None = None
     db_pool_min: int = Field(default=1, ge=0, le=100)
     db_pool_max: int = Field(default=10, ge=1, le=200)
@@ -89,29 +112,43 @@ class DatabaseSettings(_Settings):
     @field_validator("db_url")
     @classmethod
     def _postgres_url(cls, value: str) -> str:
-        url = value.strip().removeprefix("jdbc:")
-        if not url.startswith(("postgresql://", "postgres://")):
-            raise ValueError("expected postgresql://host:port/db or jdbc:postgresql://host:port/db")
-        return url
+        return parse_db_url(value).dsn
+
+    @field_validator("db_sslmode")
+    @classmethod
+    def _no_downgrade(cls, value: SslMode | None, info: ValidationInfo) -> SslMode | None:
+        url = info.data.get("db_url")
+        asked = None if url is None else parse_db_url(url).sslmode
+        if (
+            value is not None
+            and asked is not None
+            and SSLMODES.index(value) < SSLMODES.index(asked)
+        ):
+            raise ValueError(f"{value} would weaken sslmode={asked} of DB_URL")
+        return value
 
 
 SettingsT = TypeVar("SettingsT", bound=BaseSettings)
 
 # Read at start-up from the working directory when present (`make up` writes one for its
 # devstack); a variable set in the environment wins over the file.
-ENV_FILE = ".env"
+ENV_FILE: str | None = ".env"
 
 
 class SettingsError(SystemExit):
     """Start-up stops with one line naming the offending variable."""
 
 
-def load_settings(kind: type[SettingsT]) -> SettingsT:
+def load_settings(kind: type[SettingsT], **overrides: Any) -> SettingsT:
+    """From the environment; `overrides` (command-line options) win over it."""
     try:
-        return kind(_env_file=ENV_FILE)
+        return kind(_env_file=ENV_FILE, **overrides)
     except ValidationError as error:
         first = error.errors()[0]
-        variable = str(first["loc"][0]).upper() if first["loc"] else "?"
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        field = kind.model_fields.get(name)
+        secret = field is not None and SecretStr in (field.annotation, *get_args(field.annotation))
+        shown = HIDDEN if secret else redact(repr(first.get("input")))
         raise SettingsError(
-            f"configuration error: {variable}: {first['msg']} (got {first.get('input')!r})"
+            f"configuration error: {name.upper()}: {first['msg']} (got {shown})"
         ) from None

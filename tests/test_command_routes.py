@@ -114,3 +114,14 @@ async def test_unknown_route_and_method_are_problems(client: httpx.AsyncClient) 
 async def test_health_does_not_touch_kafka(client: httpx.AsyncClient) -> None:
     response = await client.get("/health")
     assert response.json() == {"status": "UP"}
+
+
+@pytest.mark.parametrize("path", ["/api/v1/timestamp/", "/app/", "/api/v1/timestamp//"])
+async def test_an_empty_timestamp_is_a_404_problem_not_a_redirect_to_now(
+    client: httpx.AsyncClient, publisher: FakePublisher, path: str
+) -> None:
+    response = await client.post(path, headers={"Host": "evil.example"})
+    assert response.status_code == 404, response.text
+    assert "location" not in response.headers
+    assert response.headers["content-type"] == "application/problem+json"
+    assert publisher.sent == []

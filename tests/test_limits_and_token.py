@@ -4,13 +4,13 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 
 from command_service.app import create_app
 from command_service.settings import CommandSettings
 from tests.test_command_routes import FakePublisher
 
-TOKEN = "t0k3n-for-tests"
+TOKEN = "t0k3n-for-the-tests"
 
 
 async def _client(settings: CommandSettings) -> AsyncIterator[httpx.AsyncClient]:
@@ -57,7 +57,9 @@ async def test_metrics_are_open_without_a_token_setting(client: httpx.AsyncClien
     assert (await client.get("/metrics")).status_code == 200
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {TOKEN}", "Bearer"])
+@pytest.mark.parametrize(
+    "header", [None, "Bearer wrong", f"Basic {TOKEN}", "Bearer", "Bearer ", f"Bearer {TOKEN[:-1]}"]
+)
 async def test_metrics_need_the_token_when_set(
     guarded: httpx.AsyncClient, header: str | None
 ) -> None:
@@ -79,3 +81,12 @@ async def test_the_right_token_opens_metrics_and_tickets_stay_open(
 
 def test_the_token_never_shows_in_settings_repr() -> None:
     assert TOKEN not in repr(CommandSettings(api_token=SecretStr(TOKEN)))
+
+
+def test_an_empty_token_turns_the_guard_off() -> None:
+    assert CommandSettings(api_token=SecretStr("")).api_token is None
+
+
+def test_a_token_shorter_than_16_characters_is_refused() -> None:
+    with pytest.raises(ValidationError, match="at least 16 characters"):
+        CommandSettings(api_token=SecretStr("x" * 15))

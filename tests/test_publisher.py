@@ -1,13 +1,16 @@
 """command_service/publisher.py with fake producers: bounded waits and wedge recovery."""
 
 import asyncio
+import uuid
 from typing import Any
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, OutOfOrderSequenceNumber
+from aiokafka.partitioner import DefaultPartitioner
 
 from command_service.publisher import BrokerUnavailable, CommandPublisher
 from command_service.settings import CommandSettings
+from shared.messages import TimestampCommand
 from tests.test_messages import COMMAND
 
 
@@ -30,6 +33,7 @@ class FakeProducer:
         self.outcome, self.hang, self.capacity = outcome, hang, capacity
         self.sent: list[dict[str, Any]] = []
         self.batches: list[tuple[int, int]] = []  # (partition, records)
+        self.records: list[tuple[int, dict[str, Any]]] = []  # (partition, record)
         self.started = self.stopped = False
         self.start_error: BaseException | None = None
 
@@ -51,6 +55,7 @@ class FakeProducer:
         self, batch: FakeBatch, topic: str, *, partition: int
     ) -> "asyncio.Future[None]":
         self.sent += [{"topic": topic, **record} for record in batch.records]
+        self.records += [(partition, record) for record in batch.records]
         self.batches.append((partition, len(batch.records)))
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.outcome is not None:
@@ -84,9 +89,23 @@ async def test_commands_of_one_turn_share_a_batch_and_batches_rotate_partitions(
     publisher = await _publisher(producer)
     await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(10)))
     await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(3)))
-    assert [records for _, records in producer.batches] == [4, 4, 2, 3]
-    partitions = [partition for partition, _ in producer.batches]
-    assert sorted(set(partitions)) == [0, 1, 2] and partitions[0] != partitions[1]
+    assert [records for _, records in producer.batches] == [4, 4, 2, 3]  # one key: one partition
+    assert len({partition for partition, _ in producer.batches}) == 1
+
+
+async def test_each_record_goes_where_kafkas_default_partitioner_puts_its_key() -> None:
+    producer = FakeProducer(capacity=1000)
+    publisher = await _publisher(producer)
+    commands = [
+        TimestampCommand(uuid.uuid4(), COMMAND.event_timestamp, COMMAND.accepted_at)
+        for _ in range(300)
+    ]
+    await asyncio.gather(*(publisher.publish(command, "c") for command in commands))
+    partitioner = DefaultPartitioner()
+    where = {record["key"]: partition for partition, record in producer.records}
+    for command in commands:
+        assert where[command.key()] == partitioner(command.key(), [0, 1, 2], [0, 1, 2])
+    assert len(producer.batches) == 3  # one turn: one batch per partition
 
 
 async def test_batches_leave_at_most_once_per_linger_window_and_a_quiet_one_at_once() -> None:

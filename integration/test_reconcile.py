@@ -1,0 +1,98 @@
+"""`timestamp-ops reconcile` on extreme timestamps and on a live system (issue 17)."""
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from consumer_service.settings import ConsumerSettings
+from integration.harness import ops
+from ops import reconcile as reconciling
+from ops.databases import ensure_database
+from shared.db import connect
+from shared.kafka import client_kwargs
+from shared.messages import TimestampCommand
+from shared.settings import DatabaseSettings, KafkaSettings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
+EXTREMES = [datetime.min.replace(tzinfo=UTC), datetime.max.replace(tzinfo=UTC)]
+
+
+async def produce(kafka: KafkaSettings, topic: str, moments: list[datetime]) -> list[str]:
+    producer = AIOKafkaProducer(**client_kwargs(kafka, "tests"), acks="all")
+    await producer.start()
+    try:
+        commands = [TimestampCommand(uuid.uuid4(), m, datetime.now(UTC)) for m in moments]
+        for command in commands:
+            await producer.send_and_wait(topic, command.encode(), key=command.key())
+    finally:
+        await producer.stop()
+    return [str(command.command_id) for command in commands]
+
+
+@pytest.fixture
+async def database(db_settings: DatabaseSettings) -> AsyncIterator[str]:
+    url = db_settings.db_url.rsplit("/", 1)[0] + f"/rc_{uuid.uuid4().hex[:10]}"
+    await ensure_database(db_settings.model_copy(update={"db_url": url}))
+    yield url
+    admin = await connect(db_settings, "tests")
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{url.rsplit("/", 1)[1]}" WITH (FORCE)')
+    finally:
+        await admin.close()
+
+
+async def test_records_at_the_ends_of_the_range_agree(
+    kafka_settings: KafkaSettings, fresh_topic: str, database: str
+) -> None:
+    await produce(kafka_settings, fresh_topic, [*EXTREMES, *EXTREMES, datetime.now(UTC)])
+    env = {"KAFKA_CONSUMER_TOPIC": fresh_topic, "DB_URL": database}
+    replayed = await asyncio.to_thread(ops, "replay", **env)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    done = await asyncio.to_thread(ops, "reconcile", **env)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "AGREE" in done.stdout
+
+
+async def test_lag_and_rows_after_the_snapshot_are_not_differences(
+    kafka_settings: KafkaSettings,
+    fresh_topic: str,
+    database: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    group = f"g-{fresh_topic}"
+    await produce(kafka_settings, fresh_topic, [datetime.now(UTC)] * 5)
+    env = {"KAFKA_CONSUMER_TOPIC": fresh_topic, "DB_URL": database}
+    replayed = await asyncio.to_thread(ops, "replay", "--group", group, **env)
+    assert replayed.returncode == 0, replayed.stdout + replayed.stderr
+    lagging = await produce(kafka_settings, fresh_topic, [datetime.now(UTC)] * 3)  # not applied
+    settings = ConsumerSettings(db_url=database, kafka_consumer_topic=fresh_topic)
+    table = await connect(settings, "tests")
+    later: list[str] = []
+    applied_up_to = reconciling._applied_up_to
+
+    async def busy(*args: Any) -> list[tuple[int, int]]:
+        """A command accepted and applied after the end offsets were taken, before the table's
+        snapshot: what a busy consumer does while reconcile starts."""
+        committed = await applied_up_to(*args)
+        later.extend(await produce(kafka_settings, fresh_topic, [datetime.now(UTC)]))
+        await table.execute(
+            "INSERT INTO timestamp_records (id, event_timestamp, accepted_at) "
+            "VALUES ($1::uuid, now(), now())",
+            later[0],
+        )
+        return committed
+
+    monkeypatch.setattr(reconciling, "_applied_up_to", busy)
+    try:
+        result = await reconciling.reconcile(settings, settings, fresh_topic, group)
+    finally:
+        await table.close()
+    assert (result.lag, result.arrived_later) == (3, 1), result
+    assert sorted(result.samples["lag"]) == sorted(lagging)
+    assert result.samples["arrived_later"] == later
+    assert result.agrees, result
