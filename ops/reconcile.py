@@ -107,6 +107,22 @@ async def _applied_up_to(kafka: KafkaSettings, group: str, topic: str) -> list[t
     ]
 
 
+def _from_the_beginning(
+    applied: list[tuple[int, int]], extent: TopicExtent
+) -> list[tuple[int, int]]:
+    """A group that committed on the topic reads a partition it never committed on from its
+    beginning (auto_offset_reset=earliest): what it holds there is lag, not missing. A group with
+    no commit on the topic at all is taken as applying nothing: its absent ids are missing."""
+    if not applied:
+        return applied
+    committed = {partition for partition, _ in applied}
+    return applied + [
+        (tp.partition, start)
+        for tp, start in extent.beginnings.items()
+        if tp.partition not in committed
+    ]
+
+
 def _rows(
     records: Sequence[Record], result: Reconciliation
 ) -> list[tuple[str, str, str, int, int]]:
@@ -149,7 +165,7 @@ async def reconcile(
     result = Reconciliation(topic, group)
     extent = await topic_extent(kafka, topic)
     result.dead_letters = (await topic_extent(kafka, dead_letter_topic(topic))).size
-    applied = await _applied_up_to(kafka, group, topic)
+    applied = _from_the_beginning(await _applied_up_to(kafka, group, topic), extent)
     connection = await connect(database, "timestamp-ops-reconcile")
     try:
         async with connection.transaction(isolation="repeatable_read", readonly=False):
