@@ -7,7 +7,7 @@ from fastapi import FastAPI
 
 from command_service.metrics import CommandMetrics
 from command_service.publisher import CommandPublisher
-from command_service.routes import router
+from command_service.routes import LANE, router
 from command_service.settings import CommandSettings
 from shared.app import build_app
 from shared.health import ReadinessCheck
@@ -34,6 +34,7 @@ def create_app(settings: CommandSettings) -> FastAPI:
         lifespan,
         checks,
         [router],
+        LANE,
     )
     app.state.metrics = CommandMetrics(app.state.registry)
     return app

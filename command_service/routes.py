@@ -1,21 +1,17 @@
-"""HTTP edge of the command side: parse, publish, answer with the ticket id."""
+"""HTTP edge of the command side: the routes, documented; command_service/commands.py does
+the work, for them and for the fast lane alike."""
 
-import time
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from command_service.metrics import CommandMetrics
-from command_service.publisher import BrokerUnavailable, CommandPublisher
-from shared.correlation import request_correlation_id
-from shared.ids import random_uuid
-from shared.messages import TimestampCommand
-from shared.problems import problem_response, problem_schema
-from shared.timestamps import EXAMPLE, InvalidTimestamp, parse_rfc3339
+from command_service.commands import accept
+from shared.fast_lane import LaneRoute
+from shared.problems import problem_schema
+from shared.timestamps import EXAMPLE
 
 
 class CommandAccepted(BaseModel):
@@ -51,25 +47,6 @@ _RESPONSES = {
 router = APIRouter(tags=["commands"])
 
 
-async def _accept(moment: datetime, request: Request) -> Response:
-    """The routes take `request` and read app.state themselves: a Depends costs per request."""
-    command = TimestampCommand(random_uuid(), moment, datetime.now(UTC))
-    publisher: CommandPublisher = request.app.state.publisher
-    metrics: CommandMetrics = request.app.state.metrics
-    started = time.perf_counter()
-    try:
-        await publisher.publish(command, request_correlation_id(request.scope))
-    except BrokerUnavailable as error:
-        metrics.unavailable.inc()
-        retry_after = str(request.app.state.settings.retry_after_s)
-        return problem_response(
-            503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
-        )
-    metrics.produce_latency.observe(time.perf_counter() - started)
-    metrics.acknowledged.inc()
-    return Response(b'{"id":"%s"}' % command.key(), media_type="application/json")
-
-
 @router.post(
     "/api/v1/timestamp/{timestamp}",
     response_model=CommandAccepted,
@@ -77,11 +54,7 @@ async def _accept(moment: datetime, request: Request) -> Response:
     summary="Accept a command for the given RFC 3339 timestamp",
 )
 async def accept_timestamp(timestamp: TimestampText, request: Request) -> Response:
-    try:
-        moment = parse_rfc3339(timestamp)
-    except InvalidTimestamp as error:
-        return problem_response(400, "Invalid timestamp", str(error))
-    return await _accept(moment, request)
+    return (await accept(request.scope, timestamp)).response()
 
 
 @router.post(
@@ -91,7 +64,15 @@ async def accept_timestamp(timestamp: TimestampText, request: Request) -> Respon
     summary="Accept a command for the current UTC time",
 )
 async def accept_now(request: Request) -> Response:
-    return await _accept(datetime.now(UTC), request)
+    return (await accept(request.scope, "")).response()
+
+
+# The same handlers, served by the fast lane (shared/fast_lane.py) in front of FastAPI.
+LANE = [
+    LaneRoute("POST", "/api/v1/timestamp/{timestamp}", accept),
+    LaneRoute("POST", "/api/v1/timestamp", accept),
+    LaneRoute("POST", "/app", accept),
+]
 
 
 router.add_api_route(

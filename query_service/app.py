@@ -7,7 +7,7 @@ from typing import Any
 from fastapi import FastAPI
 
 from query_service.lookups import RecordLookups
-from query_service.routes import router
+from query_service.routes import LANE, router
 from query_service.settings import QuerySettings
 from query_service.waiting import LISTENER_NAME, RecordWaiters
 from shared.app import build_app
@@ -40,6 +40,7 @@ def create_app(settings: QuerySettings) -> FastAPI:
         lifespan,
         checks,
         [router],
+        LANE,
     )
     app.state.registry.register(PoolCollector(lambda: getattr(app.state, "pool", None)))
     return app

@@ -1,9 +1,6 @@
-"""HTTP edge of the read side: one record by id (optionally waiting for it), or a page."""
+"""HTTP edge of the read side: one record by id (optionally waiting for it), or a page.
+query_service/reading.py reads one record, for the route and the fast lane alike."""
 
-import asyncio
-import math
-import uuid
-from functools import partial
 from typing import Annotated, Any
 
 import asyncpg
@@ -11,11 +8,11 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from query_service.lookups import Record, RecordLookups
+from query_service.reading import database_down, read_record
 from query_service.records import InvalidCursor, Position, fetch_page
 from query_service.settings import QuerySettings
-from query_service.waiting import RecordWaiters
 from shared.db import DATABASE_DOWN
+from shared.fast_lane import LaneRoute
 from shared.problems import problem_response, problem_schema
 from shared.security import require_token
 from shared.timestamps import InvalidTimestamp, parse_rfc3339
@@ -77,12 +74,6 @@ DATABASE_PROBLEM: dict[int | str, dict[str, Any]] = {
 router = APIRouter(tags=["records"])
 
 
-def _database_down(error: Exception) -> Response:
-    return problem_response(
-        503, "Database unavailable", type(error).__name__, headers={"Retry-After": "2"}
-    )
-
-
 WAIT_PARAMETER = {
     "name": "wait",
     "in": "query",
@@ -90,21 +81,6 @@ WAIT_PARAMETER = {
     "description": "Seconds to hold the request until the record exists (bounded)",
     "schema": {"type": "number", "minimum": 0, "title": "Wait"},
 }
-
-
-def _wait_seconds(request: Request, most: float) -> float | None:
-    if not request.scope["query_string"]:
-        return None
-    text = request.query_params.get("wait")
-    if text is None:
-        return None
-    try:
-        wait = float(text)
-    except ValueError:
-        wait = math.nan
-    if not 0 <= wait <= most:
-        raise ValueError(f"wait must be a number of seconds between 0 and {most:g}")
-    return wait
 
 
 @router.get(
@@ -119,60 +95,11 @@ def _wait_seconds(request: Request, most: float) -> float | None:
     openapi_extra={"parameters": [WAIT_PARAMETER]},
 )
 async def get_record(record_id: RecordId, request: Request) -> Response:
-    """The hottest route takes `request` and reads app.state and `wait` itself: a Depends or
-    a validated query parameter costs FastAPI work on every request, wanted or not."""
-    try:
-        key = uuid.UUID(record_id)
-    except ValueError:
-        return problem_response(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
-    state = request.app.state
-    try:
-        wait = _wait_seconds(request, state.settings.max_wait_s)
-    except ValueError as error:
-        return problem_response(400, "Invalid wait", str(error))
-    try:
-        if wait:
-            record = await _wait_for(key, wait, state.lookups, state.waiters)
-        else:
-            record = await state.lookups.get(key)
-    except DATABASE_DOWN as error:
-        return _database_down(error)
-    if record is None:
-        return problem_response(404, "Not Found", f"no record with id {key}")
-    return Response(record, media_type="application/json")
+    return (await read_record(request.scope, record_id)).response()
 
 
-async def _wait_for(
-    key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
-) -> Record | None:
-    """Registered before the first look, so a commit in between still wakes us; the wake-up
-    brings the record along, and whichever of the look and the wake-up has it first answers.
-    A failed look is raised (a timed-out query too: it is not the wait running out)."""
-    async with waiters.waiter(key) as arrived:
-        looked = lookups.lookup(key)
-        looked.add_done_callback(partial(_found, arrived))
-        deadline = asyncio.timeout(wait)
-        try:
-            async with deadline:
-                return await arrived
-        except TimeoutError:
-            if not deadline.expired():
-                raise
-    if not looked.done():
-        return await looked  # the first look is still out: no second one behind it
-    return await lookups.get(key)  # one last look: a notification lost with its connection
-
-
-def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:
-    if looked.cancelled():
-        return
-    error = looked.exception()  # retrieved even when unused: no "never retrieved" warning
-    if arrived.done():
-        return
-    if error is not None:
-        arrived.set_exception(error)
-    elif (record := looked.result()) is not None:
-        arrived.set_result(record)
+# The same handler, served by the fast lane (shared/fast_lane.py) in front of FastAPI.
+LANE = [LaneRoute("GET", "/api/v1/timestamp/{record_id}", read_record)]
 
 
 @router.get(
@@ -204,5 +131,5 @@ async def list_records(
     try:
         page = await fetch_page(pool, bounds[0], bounds[1], limit, after)
     except DATABASE_DOWN as error:
-        return _database_down(error)
+        return database_down(error).response()
     return Response(page.json(), media_type="application/json")

@@ -1,13 +1,14 @@
 """The one ASGI layer in front of every app: input limits, correlation id, HTTP metrics.
 
 One layer, not three: each layer costs a coroutine and a wrapped `send` per request, and on
-two cores that was a measurable share of a request (bench/README)."""
+two cores that was a measurable share of a request. The fast lane (shared/fast_lane.py) calls
+the same `admit` for the routes it serves itself."""
 
 import time
 
-from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from shared.answers import Answer
 from shared.correlation import (
     HEADER,
     InvalidCorrelationId,
@@ -18,9 +19,24 @@ from shared.correlation import (
 from shared.ids import random_uuid
 from shared.limits import RequestLimits
 from shared.metrics import HttpMetrics
-from shared.problems import problem_response
+from shared.problems import problem_answer
 
 _HEADER = HEADER.encode()
+
+
+def admit(scope: Scope, limits: RequestLimits) -> tuple[Answer | None, tuple[bytes, bytes]]:
+    """What every request goes through first: the input limits and its correlation id (read or
+    made, bound to the log context, kept in the scope). Gives the answer when the request is
+    refused, and the header that echoes the id."""
+    refused = limits.problem(scope)
+    try:
+        correlation_id = parse_correlation_id(correlation_header(scope))
+    except InvalidCorrelationId as error:
+        correlation_id = str(random_uuid())
+        refused = refused or problem_answer(400, "Invalid correlation id", str(error))
+    bind_correlation_id(correlation_id)
+    scope.setdefault("state", {})["correlation_id"] = correlation_id
+    return refused, (_HEADER, correlation_id.encode())
 
 
 class EdgeMiddleware:
@@ -35,15 +51,7 @@ class EdgeMiddleware:
             return
         started = time.perf_counter()
         status = 500
-        refused: Response | None = self._limits.problem(scope)
-        try:
-            correlation_id = parse_correlation_id(correlation_header(scope))
-        except InvalidCorrelationId as error:
-            correlation_id = str(random_uuid())
-            refused = refused or problem_response(400, "Invalid correlation id", str(error))
-        bind_correlation_id(correlation_id)
-        scope.setdefault("state", {})["correlation_id"] = correlation_id
-        echoed = (_HEADER, correlation_id.encode())
+        refused, echoed = admit(scope, self._limits)
 
         async def answer(message: Message) -> None:
             nonlocal status
@@ -53,6 +61,10 @@ class EdgeMiddleware:
             await send(message)
 
         try:
-            await (refused or self.app)(scope, receive, answer)
+            if refused is None:
+                await self.app(scope, receive, answer)
+            else:
+                status = refused.status
+                await refused.send(send, (echoed,))
         finally:
             self._metrics.observe(scope, status, time.perf_counter() - started)

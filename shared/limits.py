@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from starlette.responses import Response
 from starlette.types import Scope
 
-from shared.problems import problem_response
+from shared.answers import Answer
+from shared.problems import problem_answer
 
 
 @dataclass(frozen=True)
@@ -14,21 +14,21 @@ class RequestLimits:
     max_headers: int
     max_body: int
 
-    def problem(self, scope: Scope) -> Response | None:
+    def problem(self, scope: Scope) -> Answer | None:
         """The answer for a request over a limit; None when it is within all of them."""
         target = len(scope.get("raw_path") or b"") + len(scope.get("query_string") or b"")
         if target > self.max_path:
-            return problem_response(
+            return problem_answer(
                 414, "URI Too Long", f"path and query exceed {self.max_path} bytes"
             )
         headers = scope["headers"]
         if sum(len(name) + len(value) + 4 for name, value in headers) > self.max_headers:
-            return problem_response(
+            return problem_answer(
                 431, "Request Header Fields Too Large", f"headers exceed {self.max_headers} bytes"
             )
         for name, value in headers:
             if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
-                return problem_response(
+                return problem_answer(
                     413,
                     "Content Too Large",
                     f"this API takes no request body larger than {self.max_body} bytes",

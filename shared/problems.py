@@ -11,7 +11,10 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
+from shared.answers import Answer
+
 MEDIA_TYPE = "application/problem+json"
+_MEDIA_TYPE = MEDIA_TYPE.encode()
 _log = structlog.get_logger("problems")
 
 
@@ -24,11 +27,25 @@ class Problem(BaseModel):
     detail: str
 
 
+def problem_answer(
+    status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
+) -> Answer:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    pairs = (headers or {}).items()
+    extra = tuple((name.lower().encode(), value.encode()) for name, value in pairs)
+    return Answer(status, orjson.dumps(body), _MEDIA_TYPE, extra)
+
+
+def unexpected(error: Exception) -> Answer:
+    """A bug: logged with its traceback, answered without one."""
+    _log.error("unhandled error", exc_info=error)
+    return problem_answer(500, "Internal Server Error", "an unexpected error occurred")
+
+
 def problem_response(
     status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
 ) -> Response:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return Response(orjson.dumps(body), status_code=status, headers=headers, media_type=MEDIA_TYPE)
+    return problem_answer(status, title, detail, headers).response()
 
 
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
@@ -101,8 +118,7 @@ async def _validation_error(_: Request, error: Exception) -> Response:
 
 
 async def _unexpected_error(_: Request, error: Exception) -> Response:
-    _log.error("unhandled error", exc_info=error)
-    return problem_response(500, "Internal Server Error", "an unexpected error occurred")
+    return unexpected(error).response()
 
 
 def install_problem_handlers(app: FastAPI) -> None:

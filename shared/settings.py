@@ -52,6 +52,7 @@ class ServiceSettings(_Settings):
     max_header_bytes: int = Field(default=8192, ge=1024)
     max_body_bytes: int = Field(default=1024, ge=0)
     api_token: SecretStr | None = None
+    fast_lane: bool = True
 
     @field_validator("api_token")
     @classmethod

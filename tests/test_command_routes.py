@@ -28,9 +28,12 @@ def publisher() -> FakePublisher:
     return FakePublisher()
 
 
-@pytest.fixture
-async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(CommandSettings(retry_after_s=7))
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
+async def client(
+    publisher: FakePublisher, request: pytest.FixtureRequest
+) -> AsyncIterator[httpx.AsyncClient]:
+    """Every contract test runs on both paths: the fast lane and the FastAPI routes."""
+    app = create_app(CommandSettings(retry_after_s=7, fast_lane=request.param))
     app.state.publisher = publisher  # no lifespan: the fake stands in for Kafka
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:

@@ -26,9 +26,10 @@ class EmptyPool:
         return []
 
 
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings())
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
+async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    """Every contract test runs on both paths: the fast lane and the FastAPI routes."""
+    app = create_app(QuerySettings(fast_lane=request.param))
     app.state.pool = EmptyPool()
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
@@ -91,9 +92,9 @@ class RefusingPool:
         raise self.error
 
 
-@pytest.fixture
-async def refused() -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings())
+@pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
+async def refused(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+    app = create_app(QuerySettings(fast_lane=request.param))
     app.state.pool = RefusingPool()
     app.state.lookups = RecordLookups(app.state.pool)
     transport = httpx.ASGITransport(app=app)

@@ -1,4 +1,4 @@
-"""query_service/routes.py `_wait_for`: the look and the wake-up race; either may answer."""
+"""query_service/reading.py `wait_for`: the look and the wake-up race; either may answer."""
 
 import asyncio
 import gc
@@ -9,7 +9,7 @@ from uuid import UUID
 
 import pytest
 
-from query_service.routes import _wait_for
+from query_service.reading import wait_for
 
 DOCUMENT = '{"id":"x"}'
 
@@ -37,7 +37,7 @@ class FakeWaiters:
 
 
 async def _started(lookups: FakeLookups, waiters: FakeWaiters) -> "asyncio.Task[str | None]":
-    waiting = asyncio.create_task(_wait_for(uuid.uuid4(), 5, lookups, waiters))  # type: ignore[arg-type]
+    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 5, lookups, waiters))  # type: ignore[arg-type]
     for _ in range(3):
         await asyncio.sleep(0)
     assert lookups.answers and waiters.arrived is not None
@@ -105,7 +105,7 @@ async def test_a_look_that_fails_after_the_wake_up_is_retrieved(
 
 async def test_when_the_wait_ends_a_look_still_out_is_awaited_not_repeated() -> None:
     lookups, waiters = FakeLookups(), FakeWaiters()
-    waiting = asyncio.create_task(_wait_for(uuid.uuid4(), 0.05, lookups, waiters))  # type: ignore[arg-type]
+    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 0.05, lookups, waiters))  # type: ignore[arg-type]
     await asyncio.sleep(0.1)
     assert not waiting.done() and len(lookups.answers) == 1
     lookups.answers[0].set_result(DOCUMENT)

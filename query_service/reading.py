@@ -1,0 +1,93 @@
+"""Read one record by id, optionally waiting for it: whichever path serves the request (the
+fast lane or the FastAPI route) calls `read_record` and sends the answer it gives."""
+
+import asyncio
+import math
+import uuid
+from functools import partial
+from urllib.parse import parse_qsl
+
+from starlette.types import Scope
+
+from query_service.lookups import Record, RecordLookups
+from query_service.waiting import RecordWaiters
+from shared.answers import Answer
+from shared.db import DATABASE_DOWN
+from shared.problems import problem_answer
+
+
+async def read_record(scope: Scope, record_id: str) -> Answer:
+    try:
+        key = uuid.UUID(record_id)
+    except ValueError:
+        return problem_answer(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
+    state = scope["app"].state
+    try:
+        wait = wait_seconds(scope["query_string"], state.settings.max_wait_s)
+    except ValueError as error:
+        return problem_answer(400, "Invalid wait", str(error))
+    try:
+        if wait:
+            record = await wait_for(key, wait, state.lookups, state.waiters)
+        else:
+            record = await state.lookups.get(key)
+    except DATABASE_DOWN as error:
+        return database_down(error)
+    if record is None:
+        return problem_answer(404, "Not Found", f"no record with id {key}")
+    return Answer(200, record.encode())
+
+
+def database_down(error: Exception) -> Answer:
+    return problem_answer(
+        503, "Database unavailable", type(error).__name__, headers={"Retry-After": "2"}
+    )
+
+
+def wait_seconds(query_string: bytes, most: float) -> float | None:
+    """`?wait=` as Starlette reads a query parameter (the last of several wins)."""
+    if not query_string:
+        return None
+    text = dict(parse_qsl(query_string.decode("latin-1"), keep_blank_values=True)).get("wait")
+    if text is None:
+        return None
+    try:
+        wait = float(text)
+    except ValueError:
+        wait = math.nan
+    if not 0 <= wait <= most:
+        raise ValueError(f"wait must be a number of seconds between 0 and {most:g}")
+    return wait
+
+
+async def wait_for(
+    key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
+) -> Record | None:
+    """Registered before the first look, so a commit in between still wakes us; the wake-up
+    brings the record along, and whichever of the look and the wake-up has it first answers.
+    A failed look is raised (a timed-out query too: it is not the wait running out)."""
+    async with waiters.waiter(key) as arrived:
+        looked = lookups.lookup(key)
+        looked.add_done_callback(partial(_found, arrived))
+        deadline = asyncio.timeout(wait)
+        try:
+            async with deadline:
+                return await arrived
+        except TimeoutError:
+            if not deadline.expired():
+                raise
+    if not looked.done():
+        return await looked  # the first look is still out: no second one behind it
+    return await lookups.get(key)  # one last look: a notification lost with its connection
+
+
+def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:
+    if looked.cancelled():
+        return
+    error = looked.exception()  # retrieved even when unused: no "never retrieved" warning
+    if arrived.done():
+        return
+    if error is not None:
+        arrived.set_exception(error)
+    elif (record := looked.result()) is not None:
+        arrived.set_result(record)
