@@ -14,7 +14,7 @@ from starlette.responses import Response
 from query_service.lookups import Record, RecordLookups
 from query_service.records import InvalidCursor, Position, fetch_page
 from query_service.settings import QuerySettings
-from query_service.waiting import RecordWaiters
+from query_service.waiting import RecordWaiters, WaitEnded
 from shared.db import DATABASE_DOWN
 from shared.problems import problem_response, problem_schema
 from shared.security import require_token
@@ -147,7 +147,8 @@ async def _wait_for(
 ) -> Record | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
     brings the record along, and whichever of the look and the wake-up has it first answers.
-    A failed look is raised (a timed-out query too: it is not the wait running out)."""
+    A failed look is raised (a timed-out query too: it is not the wait running out). A wait
+    ended by the service stopping ends like one whose time ran out."""
     async with waiters.waiter(key) as arrived:
         looked = lookups.lookup(key)
         looked.add_done_callback(partial(_found, arrived))
@@ -158,6 +159,8 @@ async def _wait_for(
         except TimeoutError:
             if not deadline.expired():
                 raise
+        except WaitEnded:
+            pass
     if not looked.done():
         return await looked  # the first look is still out: no second one behind it
     return await lookups.get(key)  # one last look: a notification lost with its connection
