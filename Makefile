@@ -48,9 +48,10 @@ test-integration: install packages
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
 chaos: install packages
-	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 FOREIGN_RECORDS=50000 bash devstack/platform.sh with \
+	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 FOREIGN_RECORDS=50000 HTTP_FUZZ_CASES=20000 \
+		bash devstack/platform.sh with \
 		$(BIN)/pytest integration/test_faults.py integration/test_poison.py \
-		integration/test_foreign_records.py --timeout 1800
+		integration/test_foreign_records.py integration/test_http_fuzz.py --timeout 1800
 
 newman:
 	bash devstack/newman.sh

@@ -14,6 +14,7 @@ from shared.app import build_app
 from shared.db import connect, create_pool
 from shared.health import ReadinessCheck
 from shared.metrics import PoolCollector
+from shared.stopping import stop_hooks
 
 
 def create_app(settings: QuerySettings) -> FastAPI:
@@ -22,6 +23,7 @@ def create_app(settings: QuerySettings) -> FastAPI:
         pool = await create_pool(settings, min_size=0)  # starts even while PostgreSQL is down
         waiters = RecordWaiters(lambda: connect(settings, LISTENER_NAME), pool)
         waiters.start()
+        stop_hooks(app).add(waiters.end_waits)
         app.state.pool, app.state.waiters = pool, waiters
         app.state.lookups = RecordLookups(pool)
         try:

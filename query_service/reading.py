@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from starlette.types import Scope
 
 from query_service.lookups import Record, RecordLookups
-from query_service.waiting import RecordWaiters
+from query_service.waiting import RecordWaiters, WaitEnded
 from shared.answers import Answer
 from shared.db import DATABASE_DOWN
 from shared.problems import problem_answer
@@ -65,7 +65,8 @@ async def wait_for(
 ) -> Record | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
     brings the record along, and whichever of the look and the wake-up has it first answers.
-    A failed look is raised (a timed-out query too: it is not the wait running out)."""
+    A failed look is raised (a timed-out query too: it is not the wait running out). A wait
+    ended by the service stopping ends like one whose time ran out."""
     async with waiters.waiter(key) as arrived:
         looked = lookups.lookup(key)
         looked.add_done_callback(partial(_found, arrived))
@@ -76,6 +77,8 @@ async def wait_for(
         except TimeoutError:
             if not deadline.expired():
                 raise
+        except WaitEnded:
+            pass
     if not looked.done():
         return await looked  # the first look is still out: no second one behind it
     return await lookups.get(key)  # one last look: a notification lost with its connection

@@ -25,6 +25,10 @@ LISTENER_NAME = "timestamp-query-listener"  # application_name of the LISTEN con
 Connect = Callable[[], Awaitable[asyncpg.Connection]]
 
 
+class WaitEnded(Exception):
+    """The service is stopping: the wait ends now, as if its time had run out."""
+
+
 class RecordWaiters:
     def __init__(self, connect: Connect, pool: asyncpg.Pool, ping_every_s: float = 2.0) -> None:
         self._connect = connect
@@ -35,6 +39,7 @@ class RecordWaiters:
         self._rechecks = BackgroundTasks()
         self.listening = asyncio.Event()
         self.reconnects = 0
+        self._ended = False
 
     @property
     def waiting(self) -> int:
@@ -48,11 +53,21 @@ class RecordWaiters:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
 
+    def end_waits(self) -> None:
+        """Every wait, present and future, ends at once with WaitEnded (the service stops)."""
+        self._ended = True
+        for futures in self._waiters.values():
+            for arrived in futures:
+                if not arrived.done():
+                    arrived.set_exception(WaitEnded())
+
     @asynccontextmanager
     async def waiter(self, record_id: UUID) -> AsyncIterator["asyncio.Future[str]"]:
         """Register before re-checking the table, so no notification falls in between.
-        The future's result is the record's JSON document."""
+        The future's result is the record's JSON document; WaitEnded once end_waits ran."""
         arrived: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        if self._ended:
+            arrived.set_exception(WaitEnded())
         self._waiters.setdefault(record_id, set()).add(arrived)
         try:
             yield arrived

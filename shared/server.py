@@ -1,6 +1,7 @@
 """Run a service the way every one runs: settings, logging, uvicorn + uvloop + httptools."""
 
 import gc
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -10,13 +11,23 @@ from fastapi import FastAPI
 
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings, load_settings
+from shared.stopping import StopHooks, stop_hooks
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
 class _Server(uvicorn.Server):
-    """uvicorn re-raises SIGTERM once it has shut down gracefully, so the process would die of
-    the signal (exit -15). A clean, graceful stop is a success: exit code 0."""
+    """Runs the app's stop hooks as the shutdown starts (shared/stopping.py). And: uvicorn
+    re-raises SIGTERM once it has shut down gracefully, so the process would die of the signal
+    (exit -15). A clean, graceful stop is a success: exit code 0."""
+
+    def __init__(self, config: uvicorn.Config, hooks: StopHooks) -> None:
+        super().__init__(config)
+        self._hooks = hooks
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        self._hooks.run()  # before uvicorn waits for the requests in flight
+        await super().shutdown(sockets)
 
     @contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -46,7 +57,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     config.load()  # the protocol and loop modules too (uvicorn skips loading it again)
     gc.collect()
     gc.freeze()
-    _Server(config).run()
+    _Server(config, stop_hooks(app)).run()
 
 
 def run_service(name: str, kind: type[S], create_app: Callable[[S], FastAPI]) -> None:

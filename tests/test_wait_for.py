@@ -10,6 +10,7 @@ from uuid import UUID
 import pytest
 
 from query_service.reading import wait_for
+from query_service.waiting import RecordWaiters, WaitEnded
 
 DOCUMENT = '{"id":"x"}'
 
@@ -110,3 +111,29 @@ async def test_when_the_wait_ends_a_look_still_out_is_awaited_not_repeated() -> 
     assert not waiting.done() and len(lookups.answers) == 1
     lookups.answers[0].set_result(DOCUMENT)
     assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+
+
+async def test_a_wait_ended_by_the_stop_takes_one_last_look() -> None:
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    waiting = await _started(lookups, waiters)
+    lookups.answers[0].set_result(None)
+    assert waiters.arrived is not None
+    waiters.arrived.set_exception(WaitEnded())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    assert len(lookups.answers) == 2
+    lookups.answers[1].set_result(DOCUMENT)  # committed meanwhile, its notification not seen
+    assert await asyncio.wait_for(waiting, 1) == DOCUMENT
+
+
+async def test_end_waits_ends_every_wait_and_every_later_one() -> None:
+    waiters = RecordWaiters(connect=None, pool=None)  # type: ignore[arg-type]
+    async with waiters.waiter(uuid.uuid4()) as first, waiters.waiter(uuid.uuid4()) as second:
+        waiters.end_waits()
+        for arrived in (first, second):
+            with pytest.raises(WaitEnded):
+                await arrived
+    async with waiters.waiter(uuid.uuid4()) as later:
+        with pytest.raises(WaitEnded):
+            await later
+    assert waiters.waiting == 0
