@@ -49,6 +49,7 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
         log_config=None,
         timeout_graceful_shutdown=20,
         server_header=False,
+        proxy_headers=False,  # nothing reads the client address: one ASGI layer less per request
     )
     # Everything that exists by now (modules, the app, pydantic's and the libraries' internals:
     # a few hundred thousand objects) lives as long as the process. Frozen, a full collection
