@@ -48,6 +48,7 @@ class Blocked(NamedTuple):
 
 CRASH_EXIT_CODE = 70
 STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per attempt
+FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
 
@@ -162,6 +163,8 @@ class ConsumeLoop:
                 await self.apply(ready)
                 if on_applied is not None:
                     on_applied(ready)
+            if self._holding:  # let conflicts' dead letters land, so the end commits past them
+                await asyncio.wait(list(self._holding.values()), timeout=FINAL_HOLD_WAIT_S)
             await self.commit_applied()
 
         try:

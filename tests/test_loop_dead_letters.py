@@ -271,3 +271,14 @@ async def test_a_conflict_sent_does_not_resume_a_partition_still_blocked_on_pois
     assert max(c.get(P0, 0) for c in consumer.commits) <= 2
     await batches.put(None)
     await running
+
+
+async def test_a_conflict_in_the_last_batch_is_committed_past_at_the_end(sink: FakeSink) -> None:
+    """A replay ends with its last batch: the final commit waits for the conflict's dead
+    letter, else the group would stay before it and the service dead-letter it a second time."""
+    consumer, dlq = FakeConsumer(), FakeDeadLetters()
+    loop, batches, running = await started(consumer, dlq)
+    await batches.put({P0: [record(P0, 1, command(1, "2009-09-28T19:03:12Z"))]})
+    await batches.put(None)
+    await running
+    assert consumer.committed(P0) == 2 and dlq.sent == [(0, 1, "Conflict")]
