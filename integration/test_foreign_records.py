@@ -200,12 +200,12 @@ async def test_case3_a_missing_dlq_stops_only_its_partition_loudly(
 
 
 async def test_a_conflict_the_dlq_cannot_take_holds_only_its_partition(
-    kafka_settings: KafkaSettings,
-    admin: AIOKafkaAdminClient,
-    db: asyncpg.Pool,
-    http: httpx.AsyncClient,
-    services: list[ServiceProcess],
     producer: AIOKafkaProducer,
+    admin: AIOKafkaAdminClient,
+    services: list[ServiceProcess],
+    http: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    kafka_settings: KafkaSettings,
 ) -> None:
     """The conflict is known only after the write: its partition pauses, the others go on,
     and the group's committed offset stays before it until its dead letter is acknowledged."""
