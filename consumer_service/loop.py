@@ -2,7 +2,6 @@
 The next batch is polled and decoded while the current one is in its transaction."""
 
 import asyncio
-import functools
 import logging
 import os
 import time
@@ -36,6 +35,7 @@ class Prepared(NamedTuple):
     offsets: dict[TopicPartition, int]  # the next offset to read, per partition
     size: int  # records polled, poison included
     blocked: list["Blocked"]  # partitions whose DLQ send failed: paused at that record
+    epoch: int = 0  # the assignment it was polled in: a partition revoked since is not ours
 
 
 class Blocked(NamedTuple):
@@ -43,10 +43,12 @@ class Blocked(NamedTuple):
     record: Record
     error: Exception
     failure: DeadLetterFailed
+    epoch: int
 
 
 CRASH_EXIT_CODE = 70
 STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per attempt
+FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
 
@@ -100,7 +102,15 @@ class ConsumeLoop:
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
         self._last_commit_attempt = 0.0
         self._commit_interval_s = settings.offset_commit_interval_ms / 1000
+        self._blocked: set[TopicPartition] = set()  # sought back to a poison record, paused
         self._unblocking: dict[TopicPartition, asyncio.Task[None]] = {}
+        # Conflicts whose dead letter is not yet acknowledged, in offset order, per partition:
+        # its offset commits stop before the first; what was applied past it waits here.
+        self._held: dict[TopicPartition, list[tuple[Record, Exception]]] = {}
+        self._withheld: dict[TopicPartition, int] = {}
+        self._holding: dict[TopicPartition, asyncio.Task[None]] = {}
+        self._epoch = 0  # one more at each revoke
+        self._revoked_at: dict[TopicPartition, int] = {}
 
     def stop(self) -> None:
         self._stopping.set()
@@ -128,8 +138,13 @@ class ConsumeLoop:
         idle_s = max(self._commit_interval_s, 0.01)
 
         async def fetch() -> None:
-            async for batch in batches:
-                ready = await self.prepare(batch)
+            polled = aiter(batches)
+            while True:
+                epoch = self._epoch  # before the poll: a revoke during it makes the batch stale
+                batch = await anext(polled, None)
+                if batch is None:
+                    break
+                ready = await self.prepare(batch, epoch)
                 await prepared.put(ready)
                 for blocked in ready.blocked:  # after the put: its offsets go after the batch's
                     self._unblock(blocked, prepared)
@@ -148,6 +163,8 @@ class ConsumeLoop:
                 await self.apply(ready)
                 if on_applied is not None:
                     on_applied(ready)
+            if self._holding:  # let conflicts' dead letters land, so the end commits past them
+                await asyncio.wait(list(self._holding.values()), timeout=FINAL_HOLD_WAIT_S)
             await self.commit_applied()
 
         try:
@@ -155,11 +172,12 @@ class ConsumeLoop:
                 tasks.create_task(fetch())
                 tasks.create_task(apply())
         finally:
-            for task in self._unblocking.values():
+            for task in [*self._unblocking.values(), *self._holding.values()]:
                 task.cancel()
 
-    async def prepare(self, batch: Batch) -> Prepared:
+    async def prepare(self, batch: Batch, epoch: int | None = None) -> Prepared:
         """Decode a polled batch; poison records go to the dead-letter topic on the way."""
+        epoch = self._epoch if epoch is None else epoch
         size = sum(map(len, batch.values()))
         self.metrics.batch_size.observe(size)
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
@@ -172,11 +190,12 @@ class ConsumeLoop:
             if stop is not None:
                 offsets[tp] = stop.record.offset
                 good = [(row, record) for row, record in good if record.offset < stop.record.offset]
-                blocked.append(Blocked(tp, stop.record, stop.error, stop.failure))
-                self._pause(tp, stop.record.offset, stop.failure)
+                if self._owned(tp, epoch):  # else its new owner reads it again, and sends it
+                    blocked.append(stop._replace(epoch=epoch))
+                    self._pause_at(tp, stop.record.offset, stop.failure)
             rows += [row for row, _ in good]
             records += [record for _, record in good]
-        return Prepared(rows, records, offsets, size, blocked)
+        return Prepared(rows, records, offsets, size, blocked, epoch)
 
     async def apply(self, batch: Prepared) -> None:
         """One transaction for the batch's rows, then commit exactly its offsets."""
@@ -191,17 +210,17 @@ class ConsumeLoop:
         self.progress.applied += len(rows) - len(conflicts)
         for index in conflicts:
             record = batch.records[index]
-            error = Conflict(
-                f"command id {rows[index][0].decode()} is already a row with another"
-                " event_timestamp; the row keeps the first"
-            )
-            send = functools.partial(self._dead_letters.send, record, error)
-            truncated = await self._retry("dead-letter publish", send)
-            self._counted_dead_letter(record, error, truncated)
+            tp = TopicPartition(record.topic, record.partition)
+            if self._owned(tp, batch.epoch):  # else its new owner finds the conflict again
+                error = Conflict(
+                    f"command id {rows[index][0].decode()} is already a row with another"
+                    " event_timestamp; the row keeps the first"
+                )
+                self._hold(tp, record, error)
         self._batches += 1
         if self._batches == self._settings.fault_crash_after_db_commit:
             os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
-        self._applied_offsets.update(batch.offsets)
+        self._note_applied(batch)
         if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
             await self.commit_applied()
         _log.debug(  # per batch: at info it would be hundreds of lines a second; see /metrics
@@ -251,6 +270,42 @@ class ConsumeLoop:
                 )
         return good, poison
 
+    def _owned(self, tp: TopicPartition, epoch: int) -> bool:
+        """Still ours since a batch of `epoch` was polled (not revoked, even if assigned back)."""
+        return tp in self._consumer.assignment() and self._revoked_at.get(tp, -1) <= epoch
+
+    def _note_applied(self, batch: Prepared) -> None:
+        """The batch's offsets become committable, but never past a held conflict."""
+        for tp, offset in batch.offsets.items():
+            if self._revoked_at.get(tp, -1) > batch.epoch:
+                continue  # the new assignment reads it again from the committed offset
+            held = self._held.get(tp)
+            if held:
+                self._withheld[tp] = offset
+                offset = min(offset, held[0][0].offset)
+            self._applied_offsets[tp] = offset
+
+    def _hold(self, tp: TopicPartition, record: Record, error: Exception) -> None:
+        self._held.setdefault(tp, []).append((record, error))
+        if tp not in self._holding:
+            self._holding[tp] = asyncio.create_task(self._dead_letter_held(tp))
+
+    async def _dead_letter_held(self, tp: TopicPartition) -> None:
+        """Send a partition's conflicts to the DLQ in order, retrying: while one fails the
+        partition pauses (the others go on); once all are sent its offsets commit again."""
+        held = self._held[tp]
+        while held:
+            record, error = held[0]
+            truncated = await self._send_until_sent(tp, record, error)
+            held.pop(0)
+            self._counted_dead_letter(record, error, truncated)
+        del self._held[tp]
+        self._holding.pop(tp, None)
+        withheld = self._withheld.pop(tp, None)
+        if withheld is not None:
+            self._applied_offsets[tp] = withheld
+        self._resume_if_clear(tp)
+
     async def _dead_letter_all(self, poison: list[tuple[Record, Exception]]) -> Blocked | None:
         """One partition's poison, in order; the first that cannot be sent stops the rest."""
         for record, error in poison:
@@ -258,7 +313,7 @@ class ConsumeLoop:
                 truncated = await self._dead_letters.send(record, error)
             except DeadLetterFailed as failure:
                 tp = TopicPartition(record.topic, record.partition)
-                return Blocked(tp, record, error, failure)
+                return Blocked(tp, record, error, failure, self._epoch)
             self._counted_dead_letter(record, error, truncated)
         return None
 
@@ -280,69 +335,104 @@ class ConsumeLoop:
         except Exception:  # noqa: BLE001 - it is in the DLQ: counting it must not undo that
             _log.exception("counting a dead letter failed", **_where(record))
 
-    def _pause(self, tp: TopicPartition, offset: int, failure: DeadLetterFailed) -> None:
+    def _pause_at(self, tp: TopicPartition, offset: int, failure: DeadLetterFailed) -> None:
         """Stop reading `tp` at `offset` until its dead letter is sent; others go on."""
+        self._consumer.seek(tp, offset)
+        self._blocked.add(tp)
+        self._paused_by(tp, failure)
+
+    def _paused_by(self, tp: TopicPartition, failure: DeadLetterFailed) -> None:
         if tp not in self._consumer.assignment():
             return
-        self._consumer.seek(tp, offset)
-        self._consumer.pause(tp)
+        if tp not in self.progress.paused:
+            self.metrics.partition_pauses.labels(failure.reason).inc()
+        self._consumer.pause(tp)  # aiokafka drops what it prefetched; the position stays
         self.progress.block(tp, failure.reason, stopped=not failure.transient)
-        self.metrics.partition_pauses.labels(failure.reason).inc()
+
+    def _resume_if_clear(self, tp: TopicPartition) -> None:
+        if tp in self._blocked or tp in self._held:
+            return  # another dead letter of this partition is still pending
+        self.progress.unblock(tp)
+        if tp in self._consumer.assignment():
+            self._consumer.resume(tp)
 
     def _unblock(self, blocked: Blocked, queue: "asyncio.Queue[Prepared | None]") -> None:
-        self._unblocking[blocked.tp] = asyncio.create_task(self._retry_blocked(blocked, queue))
+        if self._owned(blocked.tp, blocked.epoch):  # the put may have waited out a rebalance
+            task = asyncio.create_task(self._retry_blocked(blocked, queue))
+            self._unblocking[blocked.tp] = task
 
     async def _retry_blocked(
         self, blocked: Blocked, queue: "asyncio.Queue[Prepared | None]"
     ) -> None:
-        """Retry a blocked partition's dead letter with backoff, a stopped one too (an operator
-        may create or open the DLQ) but with one ERROR line a minute, not one per attempt.
-        Once sent, its offset is committed after the batch that came before it."""
-        tp, record, error, failure = blocked
-        delay, logged = self._settings.retry_initial_s, -STOPPED_LOG_EVERY_S
-        while True:
-            if not failure.transient and time.monotonic() - logged >= STOPPED_LOG_EVERY_S:
-                logged = time.monotonic()
-                _log.error(
-                    "partition stopped: its dead letter cannot be written",
-                    **_where(record),
-                    reason=failure.reason,
-                    error=str(failure)[:300],
-                )
-            elif failure.transient:
-                _log.warning(
-                    "dead-letter publish failed; partition paused, retrying",
-                    **_where(record),
-                    reason=failure.reason,
-                    retry_in_s=round(delay, 3),
-                )
-            self.progress.retries += 1
-            self.metrics.retries.labels("dead-letter publish").inc()
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._settings.retry_max_s)
-            try:
-                truncated = await self._dead_letters.send(record, error)
-                break
-            except DeadLetterFailed as again:
-                failure = again
-                self.progress.block(tp, failure.reason, stopped=not failure.transient)
-            except Exception as bug:  # noqa: BLE001 - keep the partition paused, say why
-                failure = DeadLetterFailed(bug)
+        """Once a blocked partition's dead letter is sent, its offset is committed after the
+        batch that came before it and reading goes on after it. Registered in `_unblocking`
+        until the seek, so that a revoke cancels it rather than let it seek a new assignment."""
+        tp, record, error, failure, epoch = blocked
+        truncated = await self._send_until_sent(tp, record, error, failure)
         self._counted_dead_letter(record, error, truncated)
-        self.progress.unblock(tp)
-        self._unblocking.pop(tp, None)
         if tp in self._consumer.assignment():
-            await queue.put(Prepared([], [], {tp: record.offset + 1}, 1, []))
+            await queue.put(Prepared([], [], {tp: record.offset + 1}, 1, [], epoch))
             self._consumer.seek(tp, record.offset + 1)
-            self._consumer.resume(tp)
+        self._unblocking.pop(tp, None)
+        self._blocked.discard(tp)
+        self._resume_if_clear(tp)
         _log.info("partition resumed: its dead letter was sent", **_where(record))
 
+    async def _send_until_sent(
+        self,
+        tp: TopicPartition,
+        record: Record,
+        error: Exception,
+        failure: DeadLetterFailed | None = None,
+    ) -> bool:
+        """Send a dead letter, retrying with backoff while `tp` stays paused; a stopped
+        partition too (an operator may create or open the DLQ) but with one ERROR line a
+        minute, not one per attempt. True when it went as a truncated copy."""
+        delay, logged = self._settings.retry_initial_s, -STOPPED_LOG_EVERY_S
+        while True:
+            if failure is not None:
+                self._paused_by(tp, failure)
+                if not failure.transient and time.monotonic() - logged >= STOPPED_LOG_EVERY_S:
+                    logged = time.monotonic()
+                    _log.error(
+                        "partition stopped: its dead letter cannot be written",
+                        **_where(record),
+                        reason=failure.reason,
+                        error=str(failure)[:300],
+                    )
+                elif failure.transient:
+                    _log.warning(
+                        "dead-letter publish failed; partition paused, retrying",
+                        **_where(record),
+                        reason=failure.reason,
+                        retry_in_s=round(delay, 3),
+                    )
+                self.progress.retries += 1
+                self.metrics.retries.labels("dead-letter publish").inc()
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._settings.retry_max_s)
+            try:
+                return await self._dead_letters.send(record, error)
+            except DeadLetterFailed as again:
+                failure = again
+            except Exception as bug:  # noqa: BLE001 - keep the partition paused, say why
+                failure = DeadLetterFailed(bug)
+
     def partitions_revoked(self, revoked: set[TopicPartition]) -> None:
-        """A blocked partition's new owner reads it again from the committed offset."""
+        """A revoked partition's new owner (maybe this consumer again) reads it from the
+        committed offset: what is pending for it here is dropped, and the offsets of batches
+        polled before the revoke are never committed."""
+        self._epoch += 1
         for tp in revoked:
-            task = self._unblocking.pop(tp, None)
-            if task is not None:
-                task.cancel()
+            self._revoked_at[tp] = self._epoch
+            for tasks in (self._unblocking, self._holding):
+                task = tasks.pop(tp, None)
+                if task is not None:
+                    task.cancel()
+            self._blocked.discard(tp)
+            self._held.pop(tp, None)
+            self._withheld.pop(tp, None)
+            self._applied_offsets.pop(tp, None)
             self.progress.unblock(tp)
 
     async def commit_applied(self) -> None:
@@ -357,7 +447,7 @@ class ConsumeLoop:
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
         """A partition no longer ours is left to its new owner (which redelivers from the
         group's committed offset); a failed commit is kept to be tried with the next one."""
-        owned = self._consumer.assignment()
+        owned, epoch = self._consumer.assignment(), self._epoch
         offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}
         if not offsets:
             return
@@ -377,6 +467,8 @@ class ConsumeLoop:
                 error=str(error)[:300],
             )
             for tp, offset in offsets.items():
+                if self._revoked_at.get(tp, -1) > epoch:
+                    continue  # revoked during the commit: not ours to commit any more
                 later = self._applied_offsets.get(tp, offset)
                 self._applied_offsets[tp] = max(offset, later)
             return

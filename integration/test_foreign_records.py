@@ -14,7 +14,7 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.structs import ConsumerRecord
 
@@ -175,12 +175,9 @@ async def test_case3_a_missing_dlq_stops_only_its_partition_loudly(
 
     await eventually(others_landed, 30, "the other partitions' commands as rows")
 
-    async def stopped_loudly() -> dict[str, object] | None:
-        response = await ready(http, consumer)
-        kafka = response.json()["checks"]["kafka"]
-        return kafka if response.status_code == 503 and "detail" in kafka else None
-
-    kafka = await eventually(stopped_loudly, 30, "/ready 503 naming the stopped partition")
+    kafka = await eventually(
+        lambda: _stopped(http, consumer), 30, "/ready 503 naming the stopped partition"
+    )
     assert f"{topic}-0: dlq topic missing" in str(kafka["detail"])
     metrics = (await http.get(f"{consumer.url}/metrics")).text
     assert (
@@ -200,6 +197,66 @@ async def test_case3_a_missing_dlq_stops_only_its_partition_loudly(
     await eventually(resumed, 60, "the partition resumed once its DLQ exists")
     await dead_letters(kafka_settings, topic, 1)
     await eventually(lambda: _ready_ok(http, consumer), 10, "/ready 200 again")
+
+
+async def test_a_conflict_the_dlq_cannot_take_holds_only_its_partition(
+    producer: AIOKafkaProducer,
+    admin: AIOKafkaAdminClient,
+    services: list[ServiceProcess],
+    http: httpx.AsyncClient,
+    db: asyncpg.Pool,
+    kafka_settings: KafkaSettings,
+) -> None:
+    """The conflict is known only after the write: its partition pauses, the others go on,
+    and the group's committed offset stays before it until its dead letter is acknowledged."""
+    topic = f"it.{uuid.uuid4().hex[:12]}"
+    await admin.create_topics([NewTopic(topic, PARTITIONS, 1, topic_configs=KEEP_FOREVER)])
+    first = good_command()
+    await producer.send_and_wait(topic, first.encode(), key=first.key(), partition=0)
+    other = first._replace(event_timestamp=first.event_timestamp + timedelta(days=1))
+    conflict = await producer.send_and_wait(topic, other.encode(), key=first.key(), partition=0)
+    consumer, pid = await start_consumer(
+        topic, services, DEAD_LETTER_TIMEOUT_MS="2000", RETRY_MAX_S="1"
+    )
+    kafka = await eventually(lambda: _stopped(http, consumer), 30, "/ready 503 naming it")
+    assert f"{topic}-0: dlq topic missing" in str(kafka["detail"])
+    later = [good_command() for _ in range(PARTITIONS - 1)]
+    for partition, command in enumerate(later, 1):  # sent after the conflict stopped p0
+        await producer.send_and_wait(
+            topic, command.encode(), key=command.key(), partition=partition
+        )
+
+    async def others_landed() -> bool:
+        alive(consumer, pid)
+        return await count_rows(db, [str(c.command_id) for c in later]) == len(later)
+
+    await eventually(others_landed, 30, "the other partitions' commands as rows")
+    committed = await admin.list_consumer_group_offsets(f"g-{topic}")
+    p0 = committed.get(TopicPartition(topic, 0))
+    assert p0 is None or p0.offset <= conflict.offset, "committed past the conflict"
+
+    await admin.create_topics([NewTopic(dead_letter_topic(topic), PARTITIONS, 1)])
+    [letter] = await dead_letters(kafka_settings, topic, 1)
+    assert headers(letter)[REASON] == b"conflict" and letter.value == other.encode()
+
+    async def committed_past() -> bool:
+        offsets = await admin.list_consumer_group_offsets(f"g-{topic}")
+        p0 = offsets.get(TopicPartition(topic, 0))
+        return p0 is not None and p0.offset == conflict.offset + 1
+
+    await eventually(committed_past, 30, "partition 0 committed past the conflict")
+    await eventually(lambda: _ready_ok(http, consumer), 10, "/ready 200 again")
+    row = await db.fetchval(
+        "SELECT event_timestamp FROM timestamp_records WHERE id = $1", first.command_id
+    )
+    assert row == first.event_timestamp, "the row keeps the first payload"
+    alive(consumer, pid)
+
+
+async def _stopped(http: httpx.AsyncClient, consumer: ServiceProcess) -> dict[str, object] | None:
+    response = await ready(http, consumer)
+    kafka: dict[str, object] = response.json()["checks"]["kafka"]
+    return kafka if response.status_code == 503 and "detail" in kafka else None
 
 
 async def _ready_ok(http: httpx.AsyncClient, consumer: ServiceProcess) -> bool:

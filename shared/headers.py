@@ -19,4 +19,5 @@ def header_text(headers: Iterable[tuple[str, bytes | None]] | None, name: str) -
 
 
 def headers_size(headers: Headers) -> int:
-    return sum(len(key) + len(value or b"") for key, value in headers)
+    """Bytes on the wire, as the broker counts them: a name is UTF-8."""
+    return sum(len(key.encode("utf-8", "replace")) + len(value or b"") for key, value in headers)

@@ -13,6 +13,7 @@ from aiokafka.structs import ConsumerRecord
 
 from consumer_service.dead_letters import (
     KEEP_VALUE_BYTES,
+    ORIGINAL_HEADERS_BYTES,
     ORIGINAL_VALUE_BYTES,
     REASON,
     TRUNCATED,
@@ -82,3 +83,11 @@ def test_header_text_never_raises() -> None:
     assert header_text([("a", b"1"), ("a", b"2")], "a") == "1"
     assert header_text(None, "a") is None
     assert header_text([("a", b"y" * 10_000)], "a") == "y" * 200
+
+
+async def test_the_truncated_copy_gives_the_original_headers_size_in_bytes() -> None:
+    producer = FakeProducer()
+    dlq = DeadLetters(producer, "t")  # type: ignore[arg-type]
+    assert await dlq.send(record([("\u00e9\u4e2d", b"12"), ("k", None)]), NotJson("no"))
+    [sent] = producer.sent
+    assert dict(sent["headers"])[ORIGINAL_HEADERS_BYTES] == b"8", "5 + 2 + 1 bytes"
