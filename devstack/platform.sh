@@ -49,6 +49,13 @@ INFO
 down() {
   bash "$HERE/services.sh" stop
   bash "$HERE/kafka.sh" stop
+  # A database kept outside the checkout goes with `make down` (postgres.sh); the topics then
+  # go too, so the next `make up` starts with both empty rather than a topic whose group
+  # offsets say its records are in a table that is gone.
+  if [[ -L "$LOCAL/pg" && -d "$LOCAL/kafka/data" ]]; then
+    rm -rf "$LOCAL/kafka/data"
+    say "removed the Kafka data with the database"
+  fi
   bash "$HERE/postgres.sh" down
 }
 
