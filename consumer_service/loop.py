@@ -15,6 +15,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
+from consumer_service.lenient_records import install as read_records_leniently
+from consumer_service.lenient_records import undecodable_header
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
@@ -22,7 +24,7 @@ from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
-from shared.messages import Conflict, PoisonMessage, Row, decode_row
+from shared.messages import BadHeaders, Conflict, PoisonMessage, Row, decode_row
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
@@ -91,6 +93,7 @@ class ConsumeLoop:
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
     ) -> None:
+        read_records_leniently()  # before its first fetch: a header name may not be UTF-8
         self._consumer = consumer
         self._pool = pool
         self._dead_letters = dead_letters
@@ -252,6 +255,9 @@ class ConsumeLoop:
             if index % CHUNK == 0:
                 await asyncio.sleep(0)
             try:
+                name = undecodable_header(record.headers)
+                if name is not None:
+                    raise BadHeaders(f"header name {name.raw!r} is not UTF-8")
                 row = decode_row(record.value)
             except PoisonMessage as error:
                 poison.append((record, error))
