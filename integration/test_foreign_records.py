@@ -371,6 +371,9 @@ class Hostile:
         ]
         return [r.choice(pool) for _ in range(r.choice([0, 0, 1, 2, 5]))]
 
+    def undecodable_name(self) -> RawHeaderName:
+        return RawHeaderName(self.rng.choice([b"\xff", b"\xc3(", b"a\x80b", b"\xed\xa0\x80"]))
+
     def value(self, good: TimestampCommand) -> tuple[bytes | None, str]:
         """A value and the reason the consumer should give it."""
         r, fields = self.rng, good.to_json()
@@ -403,6 +406,7 @@ class Hostile:
         return r.choice(kinds)
 
 
+@pytest.mark.usefixtures("raw_header_names")
 async def test_hostile_records_never_stop_the_write_path(
     kafka_settings: KafkaSettings,
     fresh_topic: str,
@@ -444,6 +448,9 @@ async def test_hostile_records_never_stop_the_write_path(
                 key, extra = None, []  # under the test producer's own limit
             else:
                 extra = hostile.headers()
+                if rng.random() < 0.03:  # whatever the value: its headers cannot be read
+                    extra.insert(rng.randint(0, len(extra)), (hostile.undecodable_name(), b"v"))
+                    reason = "bad_headers"
             if value is None and key is None:
                 key = b"k"  # aiokafka sends nothing without one of the two
             future = await producer.send(
