@@ -53,6 +53,9 @@ STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per atte
 FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
+# At import, not in ConsumeLoop: a consumer assigned partitions fetches before the loop exists
+# (ops/replay.py awaits positions first), and a header name in that fetch may not be UTF-8.
+read_records_leniently()
 
 
 def _where(record: Record) -> dict[str, object]:
@@ -93,7 +96,6 @@ class ConsumeLoop:
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
     ) -> None:
-        read_records_leniently()  # before its first fetch: a header name may not be UTF-8
         self._consumer = consumer
         self._pool = pool
         self._dead_letters = dead_letters
