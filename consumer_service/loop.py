@@ -15,6 +15,8 @@ from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
 
 from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
+from consumer_service.lenient_records import install as read_records_leniently
+from consumer_service.lenient_records import undecodable_header
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
@@ -22,7 +24,7 @@ from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
-from shared.messages import Conflict, PoisonMessage, Row, decode_row
+from shared.messages import BadHeaders, Conflict, PoisonMessage, Row, decode_row
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
@@ -51,6 +53,9 @@ STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per atte
 FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
 _log = structlog.get_logger("consumer")
+# At import, not in ConsumeLoop: a consumer assigned partitions fetches before the loop exists
+# (ops/replay.py awaits positions first), and a header name in that fetch may not be UTF-8.
+read_records_leniently()
 
 
 def _where(record: Record) -> dict[str, object]:
@@ -252,6 +257,9 @@ class ConsumeLoop:
             if index % CHUNK == 0:
                 await asyncio.sleep(0)
             try:
+                name = undecodable_header(record.headers)
+                if name is not None:
+                    raise BadHeaders(f"header name {name.raw!r} is not UTF-8")
                 row = decode_row(record.value)
             except PoisonMessage as error:
                 poison.append((record, error))

@@ -16,6 +16,9 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.producer import message_accumulator
+from aiokafka.producer import producer as producer_module
+from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
 from aiokafka.structs import ConsumerRecord
 
 from integration.faults import count_rows
@@ -43,6 +46,28 @@ async def producer(kafka_settings: KafkaSettings) -> AsyncIterator[AIOKafkaProdu
     await producer.start()
     yield producer
     await producer.stop()
+
+
+class RawHeaderName(str):
+    """A header name written as these bytes, UTF-8 or not (as librdkafka or Java may write it):
+    aiokafka's Python batch builder writes `name.encode("utf-8")`."""
+
+    raw: bytes
+
+    def __new__(cls, raw: bytes) -> "RawHeaderName":
+        name = super().__new__(cls, raw.decode("latin-1"))
+        name.raw = raw
+        return name
+
+    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
+        return self.raw
+
+
+@pytest.fixture
+def raw_header_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """This process's producers build batches in Python, so a `RawHeaderName` goes as is."""
+    for module in (message_accumulator, producer_module):
+        monkeypatch.setattr(module, "DefaultRecordBatchBuilder", _DefaultRecordBatchBuilderPy)
 
 
 def good_command(moment: datetime | None = None) -> TimestampCommand:
@@ -253,6 +278,54 @@ async def test_a_conflict_the_dlq_cannot_take_holds_only_its_partition(
     alive(consumer, pid)
 
 
+@pytest.mark.usefixtures("raw_header_names")
+async def test_a_header_name_not_utf8_is_dead_lettered_not_fatal(
+    kafka_settings: KafkaSettings,
+    fresh_topic: str,
+    db: asyncpg.Pool,
+    http: httpx.AsyncClient,
+    services: list[ServiceProcess],
+    producer: AIOKafkaProducer,
+) -> None:
+    """aiokafka's parser raises UnicodeDecodeError out of getmany() on such a name; the record
+    is dead-lettered (even a valid command: its headers cannot be read) and the rest of its
+    batch, before and after it, becomes rows."""
+    consumer, pid = await start_consumer(fresh_topic, services, "/ready")
+    goods = [good_command() for _ in range(6)]
+    bad = good_command()
+    name = RawHeaderName(b"\xff\xfetrace")
+    futures = [await producer.send(fresh_topic, c.encode(), partition=0) for c in goods[:3]]
+    sent_bad = await producer.send(
+        fresh_topic, bad.encode(), partition=0, headers=[(name, b"x"), ("correlationId", b"c")]
+    )
+    futures += [await producer.send(fresh_topic, c.encode(), partition=0) for c in goods[3:]]
+    others = [good_command() for _ in range(2)]
+    for partition, command in enumerate(others, 1):
+        futures.append(await producer.send(fresh_topic, command.encode(), partition=partition))
+    for future in futures:
+        await future
+    where = await sent_bad
+
+    async def landed() -> bool:
+        alive(consumer, pid)
+        wanted = [str(c.command_id) for c in goods + others]
+        return await count_rows(db, wanted) == len(wanted)
+
+    await eventually(landed, 30, "every good command, before and after the bad one, as rows")
+    [letter] = await dead_letters(kafka_settings, fresh_topic, 1)
+    why = headers(letter)
+    assert why[REASON] == b"bad_headers" and letter.value == bad.encode()
+    assert (
+        why[PREFIX + "partition"] == b"0" and why[PREFIX + "offset"] == str(where.offset).encode()
+    )
+    assert ("\\xff\\xfetrace", b"x") in letter.headers, "the name, escaped, travels with it"
+    assert await count_rows(db, [str(bad.command_id)]) == 0
+
+    await eventually(lambda: _caught_up(http, consumer), 30, "consumer lag 0 everywhere")
+    alive(consumer, pid)
+    assert not [line for line in consumer.log_lines() if "crashed" in line]
+
+
 async def _stopped(http: httpx.AsyncClient, consumer: ServiceProcess) -> dict[str, object] | None:
     response = await ready(http, consumer)
     kafka: dict[str, object] = response.json()["checks"]["kafka"]
@@ -261,6 +334,12 @@ async def _stopped(http: httpx.AsyncClient, consumer: ServiceProcess) -> dict[st
 
 async def _ready_ok(http: httpx.AsyncClient, consumer: ServiceProcess) -> bool:
     return (await ready(http, consumer)).status_code == 200
+
+
+async def _caught_up(http: httpx.AsyncClient, consumer: ServiceProcess) -> bool:
+    kafka = (await ready(http, consumer)).json()["checks"]["kafka"]
+    lag = kafka.get("lag", {})
+    return bool(lag) and all(value == 0 for value in lag.values())
 
 
 Headers = list[tuple[str, bytes | None]]
@@ -291,6 +370,9 @@ class Hostile:
             ("\u00e9\u4e2d", None),
         ]
         return [r.choice(pool) for _ in range(r.choice([0, 0, 1, 2, 5]))]
+
+    def undecodable_name(self) -> RawHeaderName:
+        return RawHeaderName(self.rng.choice([b"\xff", b"\xc3(", b"a\x80b", b"\xed\xa0\x80"]))
 
     def value(self, good: TimestampCommand) -> tuple[bytes | None, str]:
         """A value and the reason the consumer should give it."""
@@ -324,6 +406,7 @@ class Hostile:
         return r.choice(kinds)
 
 
+@pytest.mark.usefixtures("raw_header_names")
 async def test_hostile_records_never_stop_the_write_path(
     kafka_settings: KafkaSettings,
     fresh_topic: str,
@@ -366,6 +449,9 @@ async def test_hostile_records_never_stop_the_write_path(
                 key, extra = None, []  # under the test producer's own limit
             else:
                 extra = hostile.headers()
+                if rng.random() < 0.03:  # whatever the value: its headers cannot be read
+                    extra.insert(rng.randint(0, len(extra)), (hostile.undecodable_name(), b"v"))
+                    reason = "bad_headers"
             if value is None and key is None:
                 key = b"k"  # aiokafka sends nothing without one of the two
             future = await producer.send(
@@ -401,12 +487,7 @@ async def test_hostile_records_never_stop_the_write_path(
     )
     assert all(good[r["id"]].event_timestamp == r["event_timestamp"] for r in rows)
 
-    async def caught_up() -> bool:
-        kafka = (await ready(http, consumer)).json()["checks"]["kafka"]
-        lag = kafka.get("lag", {})
-        return bool(lag) and all(value == 0 for value in lag.values())
-
-    await eventually(caught_up, 60, "consumer lag 0 on every partition")
+    await eventually(lambda: _caught_up(http, consumer), 60, "consumer lag 0 everywhere")
     alive(consumer, pid)
     crashed = [line for line in consumer.log_lines() if "crashed" in line]
     assert not crashed

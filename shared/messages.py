@@ -45,6 +45,12 @@ class BadCommandId(PoisonMessage):
     reason = "bad_command_id"
 
 
+class BadHeaders(PoisonMessage):
+    """A header name is not UTF-8 (Kafka does not check; aiokafka cannot read it)."""
+
+    reason = "bad_headers"
+
+
 class Conflict(PoisonMessage):
     """The command id is already a row with a different event timestamp; the row keeps it."""
 

@@ -171,6 +171,7 @@ def test_dead_letter_headers_match_what_the_consumer_produces(document: dict[str
         in header_schema["properties"][REASON]["enum"]
         == [
             "bad_command_id",
+            "bad_headers",
             "bad_timestamp",
             "conflict",
             "internal_error",
@@ -196,6 +197,7 @@ def test_exception_classes_are_the_poison_kinds(document: dict[str, Any]) -> Non
         "shared.messages.WrongSchema",
         "shared.messages.BadTimestamp",
         "shared.messages.BadCommandId",
+        "shared.messages.BadHeaders",
         "shared.messages.Conflict",
     ]
 
