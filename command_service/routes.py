@@ -9,12 +9,17 @@ from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
+from command_service.idempotency import (
+    IDEMPOTENCY_PARAMETER,
+    InvalidIdempotencyKey,
+    command_id_for,
+    idempotency_key,
+)
 from command_service.metrics import CommandMetrics
 from command_service.publisher import BrokerUnavailable, CommandPublisher
 from shared.correlation import request_correlation_id
-from shared.ids import random_uuid
 from shared.messages import TimestampCommand
-from shared.problems import problem_response, problem_schema
+from shared.problems import problem_examples, problem_response, problem_schema
 from shared.timestamps import EXAMPLE, InvalidTimestamp, parse_rfc3339
 
 
@@ -27,15 +32,20 @@ TimestampText = Annotated[
     Path(description="RFC 3339 date-time", examples=[EXAMPLE, "2009-09-28T21:03:12.5+02:00"]),
 ]
 
+_BAD_REQUESTS = {
+    "timestamp": (
+        "Invalid timestamp",
+        f"'2009-13-01' is not an RFC 3339 date-time; expected e.g. {EXAMPLE}",
+    ),
+    "idempotencyKey": (
+        "Invalid Idempotency-Key",
+        "Idempotency-Key must be printable ASCII (0x20-0x7E)",
+    ),
+}
 _RESPONSES = {
-    400: problem_schema(
-        "Invalid timestamp or correlation id",
-        {
-            "type": "about:blank",
-            "title": "Invalid timestamp",
-            "status": 400,
-            "detail": f"'2009-13-01' is not an RFC 3339 date-time; expected e.g. {EXAMPLE}",
-        },
+    400: problem_examples(
+        "Invalid timestamp, correlation id or Idempotency-Key",
+        {name: (400, title, detail) for name, (title, detail) in _BAD_REQUESTS.items()},
     ),
     503: problem_schema(
         "Kafka did not acknowledge in time (see Retry-After)",
@@ -53,7 +63,11 @@ router = APIRouter(tags=["commands"])
 
 async def _accept(moment: datetime, request: Request) -> Response:
     """The routes take `request` and read app.state themselves: a Depends costs per request."""
-    command = TimestampCommand(random_uuid(), moment, datetime.now(UTC))
+    try:
+        command_id = command_id_for(idempotency_key(request.scope["headers"]))
+    except InvalidIdempotencyKey as error:
+        return problem_response(400, "Invalid Idempotency-Key", str(error))
+    command = TimestampCommand(command_id, moment, datetime.now(UTC))
     publisher: CommandPublisher = request.app.state.publisher
     metrics: CommandMetrics = request.app.state.metrics
     started = time.perf_counter()
@@ -74,6 +88,7 @@ async def _accept(moment: datetime, request: Request) -> Response:
     "/api/v1/timestamp/{timestamp}",
     response_model=CommandAccepted,
     responses=_RESPONSES,  # type: ignore[arg-type]
+    openapi_extra=IDEMPOTENCY_PARAMETER,
     summary="Accept a command for the given RFC 3339 timestamp",
 )
 async def accept_timestamp(timestamp: TimestampText, request: Request) -> Response:
@@ -88,6 +103,7 @@ async def accept_timestamp(timestamp: TimestampText, request: Request) -> Respon
     "/api/v1/timestamp",
     response_model=CommandAccepted,
     responses=_RESPONSES,  # type: ignore[arg-type]
+    openapi_extra=IDEMPOTENCY_PARAMETER,
     summary="Accept a command for the current UTC time",
 )
 async def accept_now(request: Request) -> Response:
@@ -100,5 +116,6 @@ router.add_api_route(
     methods=["POST"],
     response_model=CommandAccepted,
     responses=_RESPONSES,  # type: ignore[arg-type]
+    openapi_extra=IDEMPOTENCY_PARAMETER,
     summary="Accept a command for the current UTC time (the original's alias)",
 )

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from consumer_service.loop import CRASH_EXIT_CODE
-from integration.faults import Stack, assert_all_delivered, devstack
+from integration.faults import Stack, assert_all_delivered, devstack, start_stack
 from integration.harness import ServiceProcess, eventually
 from integration.load import ingest
 from shared.settings import KafkaSettings
@@ -26,16 +26,9 @@ ACK_TIMEOUT_S = 2.0
 
 @pytest.fixture
 async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
-    command = ServiceProcess(
-        "command_service",
-        {"KAFKA_PUBLISH_TOPIC": fresh_topic, "KAFKA_ACK_TIMEOUT_S": str(ACK_TIMEOUT_S)},
-    ).start()
-    stack = Stack(fresh_topic, f"g-{fresh_topic}", command, [])
-    stack.new_consumer()
-    await command.wait_healthy()
-    await stack.consumers[0].wait_healthy(path="/ready")
+    stack = await start_stack(fresh_topic, ACK_TIMEOUT_S)
     yield stack
-    services += [command, *stack.consumers]
+    services += [stack.command, *stack.consumers]
 
 
 async def _rows_grow(db: asyncpg.Pool, than: int) -> int | None:

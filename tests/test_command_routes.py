@@ -7,6 +7,7 @@ import httpx
 import pytest
 
 from command_service.app import create_app
+from command_service.idempotency import command_id_for
 from command_service.publisher import BrokerUnavailable
 from command_service.settings import CommandSettings
 from shared.messages import TimestampCommand
@@ -125,3 +126,45 @@ async def test_an_empty_timestamp_is_a_404_problem_not_a_redirect_to_now(
     assert "location" not in response.headers
     assert response.headers["content-type"] == "application/problem+json"
     assert publisher.sent == []
+
+
+@pytest.mark.parametrize(
+    "path", ["/app", "/api/v1/timestamp", "/api/v1/timestamp/2009-09-28T19:03:12Z"]
+)
+async def test_an_idempotency_key_answers_the_same_id_on_every_retry(
+    client: httpx.AsyncClient, publisher: FakePublisher, path: str
+) -> None:
+    headers = {"Idempotency-Key": "order-4711"}
+    publisher.down = True
+    refused = await client.post(path, headers=headers)
+    publisher.down = False
+    answers = [await client.post(path, headers=headers) for _ in range(2)]
+    assert refused.status_code == 503
+    assert [a.status_code for a in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json() == {"id": str(command_id_for(b"order-4711"))}
+    assert [command.command_id for command, _ in publisher.sent] == [
+        command_id_for(b"order-4711")
+    ] * 2
+
+
+@pytest.mark.parametrize("key", ["", "x" * 256, "caf\u00e9"])
+async def test_an_invalid_idempotency_key_is_a_400_problem(
+    client: httpx.AsyncClient, publisher: FakePublisher, key: str
+) -> None:
+    response = await client.post("/app", headers=[("Idempotency-Key", key.encode("latin-1"))])
+    assert response.status_code == 400
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["title"] == "Invalid Idempotency-Key"
+    assert "Idempotency-Key must be" in response.json()["detail"]
+    assert publisher.sent == []
+
+
+async def test_the_idempotency_key_is_documented_on_every_command_route(
+    client: httpx.AsyncClient,
+) -> None:
+    paths = (await client.get("/openapi.json")).json()["paths"]
+    for path in ("/app", "/api/v1/timestamp", "/api/v1/timestamp/{timestamp}"):
+        operation = paths[path]["post"]
+        assert "Idempotency-Key" in [p["name"] for p in operation["parameters"]], path
+        examples = operation["responses"]["400"]["content"]["application/problem+json"]["examples"]
+        assert examples["idempotencyKey"]["value"]["title"] == "Invalid Idempotency-Key"
