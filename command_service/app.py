@@ -34,6 +34,7 @@ def create_app(settings: CommandSettings) -> FastAPI:
         lifespan,
         checks,
         [router],
+        {"/api/v1/timestamps": settings.max_batch_body_bytes},
     )
     app.state.metrics = CommandMetrics(app.state.registry)
     return app

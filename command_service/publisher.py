@@ -10,7 +10,7 @@ Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4),
 standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -137,6 +137,15 @@ class CommandPublisher:
 
     async def publish(self, command: TimestampCommand, correlation_id: str) -> None:
         """Return once the broker has the record with acks=all, or raise BrokerUnavailable."""
+        await self._acknowledged(self._enqueue(command, correlation_id))
+
+    async def publish_many(self, commands: Sequence[TimestampCommand], correlation_id: str) -> None:
+        """Return once the broker has every record with acks=all, or raise BrokerUnavailable:
+        then any subset of them may have landed."""
+        acknowledged = [self._enqueue(command, correlation_id) for command in commands]
+        await self._acknowledged(_all(acknowledged))
+
+    def _enqueue(self, command: TimestampCommand, correlation_id: str) -> "asyncio.Future[None]":
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
@@ -153,6 +162,9 @@ class CommandPublisher:
             loop.call_later(wait, self._send_turn, turn)
             acknowledged = turn.add(command, correlation_id)  # an empty batch takes any record
             assert acknowledged is not None
+        return acknowledged
+
+    async def _acknowledged(self, acknowledged: Awaitable[None]) -> None:
         try:  # _deliver answers within the ack timeout; this bound only guards against a bug
             async with asyncio.timeout(self._linger_s + self._ack_timeout + 1):
                 await acknowledged
@@ -218,6 +230,13 @@ class CommandPublisher:
             raise BrokerUnavailable("producer is not running")
         partitions = await producer.partitions_for(self._topic)
         return {"topic": self._topic, "partitions": len(partitions)}
+
+
+async def _all(acknowledged: Sequence[asyncio.Future[None]]) -> None:
+    """Every ack awaited (none left unretrieved); the first failure raised."""
+    for outcome in await asyncio.gather(*acknowledged, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _answer(answers: list[asyncio.Future[None]], failure: str | None) -> None:

@@ -1,7 +1,6 @@
 """`timestamp-ops dlq list | show | redrive` against real Kafka and PostgreSQL (issue 20)."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -12,8 +11,8 @@ from aiokafka import AIOKafkaProducer
 
 from command_service.publisher import partition_of
 from consumer_service.dead_letters import PREFIX, REASON
-from integration.faults import Stack, start_stack
-from integration.harness import ServiceProcess, eventually, ops
+from integration.faults import Stack
+from integration.harness import eventually, ops
 from ops.redrive import REDRIVEN_FROM
 from ops.topic_reader import read_topic, topic_extent
 from shared.kafka import client_kwargs, dead_letter_topic
@@ -21,13 +20,6 @@ from shared.messages import TimestampCommand
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-
-
-@pytest.fixture
-async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
-    stack = await start_stack(fresh_topic, 5)
-    yield stack
-    services += [stack.command, *stack.consumers]
 
 
 async def _produce(

@@ -5,7 +5,6 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
 from functools import partial
 
 import asyncpg
@@ -13,7 +12,7 @@ import httpx
 import pytest
 
 from consumer_service.loop import CRASH_EXIT_CODE
-from integration.faults import Stack, assert_all_delivered, devstack, start_stack
+from integration.faults import Stack, assert_all_delivered, devstack
 from integration.harness import ServiceProcess, eventually
 from integration.load import ingest
 from shared.settings import KafkaSettings
@@ -21,14 +20,7 @@ from shared.settings import KafkaSettings
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 SIZE = int(os.environ.get("FAULT_SUITE_SIZE", "20000"))
 KILLS = int(os.environ.get("FAULT_SUITE_KILLS", "5"))
-ACK_TIMEOUT_S = 2.0
-
-
-@pytest.fixture
-async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
-    stack = await start_stack(fresh_topic, ACK_TIMEOUT_S)
-    yield stack
-    services += [stack.command, *stack.consumers]
+ACK_TIMEOUT_S = 2.0  # the `stack` fixture's (conftest)
 
 
 async def _rows_grow(db: asyncpg.Pool, than: int) -> int | None:

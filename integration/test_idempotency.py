@@ -7,7 +7,6 @@ import asyncio
 import itertools
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 
 import asyncpg
@@ -15,7 +14,7 @@ import httpx
 import pytest
 
 from command_service.idempotency import command_id_for
-from integration.faults import Stack, devstack, start_stack
+from integration.faults import Stack, devstack
 from integration.harness import ServiceProcess, eventually
 from ops.topic_reader import read_topic, topic_extent
 from shared.kafka import dead_letter_topic
@@ -25,13 +24,6 @@ from shared.settings import KafkaSettings
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 CLIENTS = 20
 MOMENT = "2011-11-11T11:11:11.111111Z"
-
-
-@pytest.fixture
-async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
-    stack = await start_stack(fresh_topic, 2)
-    yield stack
-    services += [stack.command, *stack.consumers]
 
 
 @dataclass
