@@ -26,6 +26,7 @@ from aiokafka.errors import (
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from command_service.retry_after import OutageClock
 from command_service.settings import CommandSettings
 from shared.background import BackgroundTasks
 from shared.correlation import KAFKA_HEADER
@@ -102,6 +103,7 @@ class CommandPublisher:
         self._turn: _Turn | None = None
         self._last_send = float("-inf")  # loop time the last batch left
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
+        self._outage = OutageClock(settings.retry_after_s)
 
     def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -192,6 +194,7 @@ class CommandPublisher:
     async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""
         failure: str | None = "the batch was abandoned (shutdown)"
+        sent_at = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self._ack_timeout):
                 delivery = await producer.send_batch(part.batch, self._topic, partition=partition)
@@ -207,6 +210,10 @@ class CommandPublisher:
             _log.exception("publishing a batch failed")
             failure = f"publish failed: {type(error).__name__}"
         finally:
+            if failure is None:
+                self._outage.delivered()
+            else:
+                self._outage.failed(sent_at)
             _answer(part.answers, failure)
 
     async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
@@ -223,6 +230,12 @@ class CommandPublisher:
                 return  # the next wedged batch tries again
             self._producer = fresh
         self._background.start(wedged.stop())
+
+    def retry_after_s(self) -> int:
+        """What a client refused with 503 should wait before retrying (see retry_after.py)."""
+        if self._producer is None:
+            return self._settings.retry_after_s  # starting, or stopping
+        return self._outage.retry_after_s(asyncio.get_running_loop().time())
 
     async def ready(self) -> dict[str, object]:
         producer = self._producer

@@ -84,7 +84,7 @@ async def _accept(moment: datetime, request: Request) -> Response:
 
 def _unavailable(request: Request, error: BrokerUnavailable) -> Response:
     request.app.state.metrics.unavailable.inc()
-    retry_after = str(request.app.state.settings.retry_after_s)
+    retry_after = str(request.app.state.publisher.retry_after_s())
     return problem_response(
         503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
     )

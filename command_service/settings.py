@@ -12,7 +12,7 @@ class CommandSettings(ServiceSettings, KafkaSettings):
     kafka_ack_timeout_s: float = Field(default=5.0, gt=0, le=120)
     kafka_linger_ms: int = Field(default=5, ge=0, le=1000)
     kafka_startup_timeout_s: float = Field(default=60.0, gt=0)
-    retry_after_s: int = Field(default=5, ge=1)
+    retry_after_s: int = Field(default=5, ge=1)  # the longest Retry-After (retry_after.py)
     max_batch_items: int = Field(default=1000, ge=1, le=100_000)
 
     @property

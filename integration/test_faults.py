@@ -80,7 +80,8 @@ async def test_broker_outage_answers_503_in_bound_then_recovers(
     finally:
         devstack("kafka.sh", "start")
     assert during.statuses[503] == 20, during.summary()
-    assert during.retry_after == {"5"}
+    waits = sorted(int(value) for value in during.retry_after)
+    assert 1 <= waits[0] and waits[-1] <= 5 and waits[-1] >= 2, waits  # grows with the outage
     assert during.slowest_s < ACK_TIMEOUT_S + 1.5, "a request outlived the ack bound"
 
     async def accepting() -> bool:

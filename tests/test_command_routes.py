@@ -24,6 +24,9 @@ class FakePublisher:
             raise BrokerUnavailable("no broker acknowledgement within 0.1s")
         self.sent.append((command, correlation_id))
 
+    def retry_after_s(self) -> int:
+        return 7
+
     async def publish_many(self, commands: list[TimestampCommand], correlation_id: str) -> None:
         for command in commands:
             await self.publish(command, correlation_id)
@@ -36,7 +39,7 @@ def publisher() -> FakePublisher:
 
 @pytest.fixture
 async def client(publisher: FakePublisher) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(CommandSettings(retry_after_s=7))
+    app = create_app(CommandSettings())
     app.state.publisher = publisher  # no lifespan: the fake stands in for Kafka
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
