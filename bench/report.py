@@ -39,6 +39,14 @@ def table(doc: dict[str, Any]) -> str:
             _mark(v["ingest"]),
         ),
         (
+            "bulk ingest: `POST /api/v1/timestamps`, 100 items, 64 connections",
+            f"{r['bulk_ingest_records_per_s']:,.0f} records/s",
+            f"Kafka produce {c['kafka_produce_msgs_per_s']:,.0f} msg/s",
+            f"{r['bulk_ingest_ratio']:.2f}",
+            "ratio ≥ 0.5",
+            _mark(v["bulk_ingest"]),
+        ),
+        (
             "P2 sink: consumer, pre-loaded topic → empty table",
             f"{r['sink_rows_per_s']:,.0f} rows/s",
             f"bulk insert {c['pg_bulk_insert_rows_per_s']:,.0f} rows/s",
@@ -127,6 +135,7 @@ def cpu_table(doc: dict[str, Any]) -> str:
     rows = [
         ("no-op POST ceiling", "request", ceilings.get("http_noop_post", {}).get("cpu")),
         ("P1 ingest", "request", details.get("ingest", {}).get("cpu")),
+        ("bulk ingest", "request of 100", details.get("bulk_ingest", {}).get("cpu")),
         ("no-op GET ceiling", "request", ceilings.get("http_noop_get", {}).get("cpu")),
         ("P5 query", "request", details.get("query", {}).get("cpu")),
         (

@@ -87,6 +87,10 @@ class Run:
             catch_up = stack.wait_caught_up()
             say(f"  consumer caught up {catch_up:.1f} s after P1")
             started = time.monotonic()
+            bulk, bulk_cpu = scenarios.bulk_ingest(stack, size)
+            self.phase("bulk_ingest", started)
+            bulk_catch_up = stack.wait_caught_up()
+            started = time.monotonic()
             floor_ids, ids = workdir / "floor-ids.txt", workdir / "e2e-ids.txt"
             floor = scenarios.end_to_end(stack, size.floor_rate, size.floor_s, floor_ids)
             self.phase("p4_e2e_floor", started)
@@ -110,6 +114,8 @@ class Run:
         self.details |= {
             "ingest": {**p1.to_json(), "cpu": p1_cpu},
             "ingest_consumer_catch_up_s": catch_up,
+            "bulk_ingest": {**bulk.to_json(), "items": scenarios.BULK_ITEMS, "cpu": bulk_cpu},
+            "bulk_ingest_consumer_catch_up_s": bulk_catch_up,
             "e2e": p4,
             "e2e_floor": floor,
             "e2e_warmup": warmup,
@@ -117,7 +123,7 @@ class Run:
             "query": {**p5.to_json(), "cpu": p5_cpu},
             "rss_mb_live_stack": rss,
         }
-        return {"p1": p1, "p4": p4, "floor": floor, "p5": p5, "rss": rss}
+        return {"p1": p1, "bulk": bulk, "p4": p4, "floor": floor, "p5": p5, "rss": rss}
 
     def sink_and_replay(self) -> tuple[scenarios.SinkResult, dict[str, Any]]:
         size = self.size
@@ -147,10 +153,13 @@ def measure(run: Run, workdir: Path, postgres: str) -> dict[str, Any]:
     live = run.live(workdir)
     p2, p3 = run.sink_and_replay()
     p1, p4, p5, rss, floor = live["p1"], live["p4"], live["p5"], live["rss"], live["floor"]
+    bulk_records = live["bulk"].ok_rps * scenarios.BULK_ITEMS
     results = {
         "ingest_rps": p1.ok_rps,
         "ingest_ratio": p1.ok_rps / ceiling["http_noop_post_rps"],
         "ingest_p99_ms": p1.p99_ms,
+        "bulk_ingest_records_per_s": bulk_records,
+        "bulk_ingest_ratio": bulk_records / ceiling["kafka_produce_msgs_per_s"],
         "sink_rows_per_s": p2.rows_per_s,
         "sink_ratio": p2.rows_per_s / ceiling["pg_bulk_insert_rows_per_s"],
         "replay_1m_s": p3["replay_1m_s"],

@@ -36,6 +36,17 @@ def ingest(stack: Stack, size: Size) -> tuple[WrkResult, dict[str, float]]:
     return result, cpu
 
 
+BULK_ITEMS = 100  # timestamps per request of bench/wrk/bulk.lua
+
+
+def bulk_ingest(stack: Stack, size: Size) -> tuple[WrkResult, dict[str, float]]:
+    """POST /api/v1/timestamps with BULK_ITEMS timestamps at `size.connections` connections."""
+    say(f"bulk ingest: POST {BULK_ITEMS} items, {size.connections} connections, {size.http_s:g} s")
+    result, cpu = _wrk(stack, stack.command.url, "bulk.lua", size)
+    say(f"  {result.ok_rps * BULK_ITEMS:,.0f} records/s, p99 {result.p99_ms:.1f} ms")
+    return result, cpu
+
+
 def end_to_end(
     stack: Stack, rate: int, seconds: float, ids_file: Path, label: str = ""
 ) -> dict[str, Any]:

@@ -35,6 +35,7 @@ def create_app(settings: CommandSettings) -> FastAPI:
         checks,
         [router],
         LANE,
+        {"/api/v1/timestamps": settings.max_batch_body_bytes},
     )
     app.state.metrics = CommandMetrics(app.state.registry)
     return app

@@ -4,12 +4,13 @@ timestamp, publish, and decide the answer."""
 import time
 from datetime import UTC, datetime
 
+from starlette.datastructures import State
 from starlette.types import Scope
 
+from command_service.idempotency import InvalidIdempotencyKey, command_id_for, idempotency_key
 from command_service.publisher import BrokerUnavailable
 from shared.answers import Answer
 from shared.correlation import request_correlation_id
-from shared.ids import random_uuid
 from shared.messages import TimestampCommand
 from shared.problems import problem_answer
 from shared.timestamps import InvalidTimestamp, parse_rfc3339
@@ -24,17 +25,26 @@ async def accept(scope: Scope, timestamp: str) -> Answer:
             return problem_answer(400, "Invalid timestamp", str(error))
     else:
         moment = datetime.now(UTC)
+    try:
+        command_id = command_id_for(idempotency_key(scope["headers"]))
+    except InvalidIdempotencyKey as error:
+        return problem_answer(400, "Invalid Idempotency-Key", str(error))
     state = scope["app"].state
-    command = TimestampCommand(random_uuid(), moment, datetime.now(UTC))
+    command = TimestampCommand(command_id, moment, datetime.now(UTC))
     started = time.perf_counter()
     try:
         await state.publisher.publish(command, request_correlation_id(scope))
     except BrokerUnavailable as error:
-        state.metrics.unavailable.inc()
-        retry_after = str(state.settings.retry_after_s)
-        return problem_answer(
-            503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
-        )
+        return unavailable(state, error)
     state.metrics.produce_latency.observe(time.perf_counter() - started)
     state.metrics.acknowledged.inc()
     return Answer(200, b'{"id":"%s"}' % command.key())
+
+
+def unavailable(state: State, error: BrokerUnavailable) -> Answer:
+    """Kafka did not acknowledge in time: 503, and when to try again."""
+    state.metrics.unavailable.inc()
+    retry_after = str(state.publisher.retry_after_s())
+    return problem_answer(
+        503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
+    )

@@ -10,7 +10,7 @@ Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4),
 standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from contextlib import suppress
 from dataclasses import dataclass, field
 
@@ -26,6 +26,7 @@ from aiokafka.errors import (
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
 
+from command_service.retry_after import OutageClock
 from command_service.settings import CommandSettings
 from shared.background import BackgroundTasks
 from shared.correlation import KAFKA_HEADER
@@ -102,6 +103,7 @@ class CommandPublisher:
         self._turn: _Turn | None = None
         self._last_send = float("-inf")  # loop time the last batch left
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
+        self._outage = OutageClock(settings.retry_after_s)
 
     def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -137,6 +139,15 @@ class CommandPublisher:
 
     async def publish(self, command: TimestampCommand, correlation_id: str) -> None:
         """Return once the broker has the record with acks=all, or raise BrokerUnavailable."""
+        await self._acknowledged(self._enqueue(command, correlation_id))
+
+    async def publish_many(self, commands: Sequence[TimestampCommand], correlation_id: str) -> None:
+        """Return once the broker has every record with acks=all, or raise BrokerUnavailable:
+        then any subset of them may have landed."""
+        acknowledged = [self._enqueue(command, correlation_id) for command in commands]
+        await self._acknowledged(_all(acknowledged))
+
+    def _enqueue(self, command: TimestampCommand, correlation_id: str) -> "asyncio.Future[None]":
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
@@ -153,6 +164,9 @@ class CommandPublisher:
             loop.call_later(wait, self._send_turn, turn)
             acknowledged = turn.add(command, correlation_id)  # an empty batch takes any record
             assert acknowledged is not None
+        return acknowledged
+
+    async def _acknowledged(self, acknowledged: Awaitable[None]) -> None:
         try:  # _deliver answers within the ack timeout; this bound only guards against a bug
             async with asyncio.timeout(self._linger_s + self._ack_timeout + 1):
                 await acknowledged
@@ -180,6 +194,7 @@ class CommandPublisher:
     async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""
         failure: str | None = "the batch was abandoned (shutdown)"
+        sent_at = asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(self._ack_timeout):
                 delivery = await producer.send_batch(part.batch, self._topic, partition=partition)
@@ -195,6 +210,10 @@ class CommandPublisher:
             _log.exception("publishing a batch failed")
             failure = f"publish failed: {type(error).__name__}"
         finally:
+            if failure is None:
+                self._outage.delivered()
+            else:
+                self._outage.failed(sent_at)
             _answer(part.answers, failure)
 
     async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
@@ -212,12 +231,25 @@ class CommandPublisher:
             self._producer = fresh
         self._background.start(wedged.stop())
 
+    def retry_after_s(self) -> int:
+        """What a client refused with 503 should wait before retrying (see retry_after.py)."""
+        if self._producer is None:
+            return self._settings.retry_after_s  # starting, or stopping
+        return self._outage.retry_after_s(asyncio.get_running_loop().time())
+
     async def ready(self) -> dict[str, object]:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
         partitions = await producer.partitions_for(self._topic)
         return {"topic": self._topic, "partitions": len(partitions)}
+
+
+async def _all(acknowledged: Sequence[asyncio.Future[None]]) -> None:
+    """Every ack awaited (none left unretrieved); the first failure raised."""
+    for outcome in await asyncio.gather(*acknowledged, return_exceptions=True):
+        if isinstance(outcome, BaseException):
+            raise outcome
 
 
 def _answer(answers: list[asyncio.Future[None]], failure: str | None) -> None:

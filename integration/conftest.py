@@ -13,6 +13,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from integration.faults import Stack, start_stack
 from integration.harness import ROOT, ServiceProcess
 from ops.topics import TopicPlan, ensure_topics
 from shared.db import create_pool
@@ -65,6 +66,14 @@ async def fresh_topic(kafka_settings: KafkaSettings) -> str:
     topic = f"it.{uuid.uuid4().hex[:12]}"
     await ensure_topics(kafka_settings, TopicPlan(topic, partitions=3))
     return topic
+
+
+@pytest.fixture
+async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
+    """A command service (2 s ack timeout) and a consumer of their own, on `fresh_topic`."""
+    stack = await start_stack(fresh_topic, ack_timeout_s=2.0)
+    yield stack
+    services += [stack.command, *stack.consumers]
 
 
 @pytest.fixture

@@ -43,6 +43,19 @@ class Stack:
         return f"{self.command.url}/app"
 
 
+async def start_stack(topic: str, ack_timeout_s: float) -> Stack:
+    """A command service and one consumer on `topic`, both answering."""
+    command = ServiceProcess(
+        "command_service",
+        {"KAFKA_PUBLISH_TOPIC": topic, "KAFKA_ACK_TIMEOUT_S": str(ack_timeout_s)},
+    ).start()
+    stack = Stack(topic, f"g-{topic}", command, [])
+    stack.new_consumer()
+    await command.wait_healthy()
+    await stack.consumers[0].wait_healthy(path="/ready")
+    return stack
+
+
 async def topic_size(settings: KafkaSettings, topic: str) -> int:
     consumer = AIOKafkaConsumer(topic, **client_kwargs(settings, "tests"))
     await consumer.start()  # subscribing loads the topic's metadata

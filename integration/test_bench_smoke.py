@@ -20,6 +20,8 @@ REQUIRED = [
     "ceilings.pg_bulk_insert_rows_per_s",
     "results.ingest_rps",
     "results.ingest_ratio",
+    "results.bulk_ingest_records_per_s",
+    "results.bulk_ingest_ratio",
     "results.sink_rows_per_s",
     "results.sink_ratio",
     "results.replay_1m_s",

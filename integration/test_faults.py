@@ -5,7 +5,6 @@ import asyncio
 import os
 import signal
 import uuid
-from collections.abc import AsyncIterator
 from functools import partial
 
 import asyncpg
@@ -21,21 +20,7 @@ from shared.settings import KafkaSettings
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 SIZE = int(os.environ.get("FAULT_SUITE_SIZE", "20000"))
 KILLS = int(os.environ.get("FAULT_SUITE_KILLS", "5"))
-ACK_TIMEOUT_S = 2.0
-
-
-@pytest.fixture
-async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterator[Stack]:
-    command = ServiceProcess(
-        "command_service",
-        {"KAFKA_PUBLISH_TOPIC": fresh_topic, "KAFKA_ACK_TIMEOUT_S": str(ACK_TIMEOUT_S)},
-    ).start()
-    stack = Stack(fresh_topic, f"g-{fresh_topic}", command, [])
-    stack.new_consumer()
-    await command.wait_healthy()
-    await stack.consumers[0].wait_healthy(path="/ready")
-    yield stack
-    services += [command, *stack.consumers]
+ACK_TIMEOUT_S = 2.0  # the `stack` fixture's (conftest)
 
 
 async def _rows_grow(db: asyncpg.Pool, than: int) -> int | None:
@@ -95,7 +80,8 @@ async def test_broker_outage_answers_503_in_bound_then_recovers(
     finally:
         devstack("kafka.sh", "start")
     assert during.statuses[503] == 20, during.summary()
-    assert during.retry_after == {"5"}
+    waits = sorted(int(value) for value in during.retry_after)
+    assert 1 <= waits[0] and waits[-1] <= 5 and waits[-1] >= 2, waits  # grows with the outage
     assert during.slowest_s < ACK_TIMEOUT_S + 1.5, "a request outlived the ack bound"
 
     async def accepting() -> bool:

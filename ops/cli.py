@@ -1,7 +1,6 @@
 """`timestamp-ops`: what a person on call runs."""
 
 import asyncio
-import logging
 import time
 from typing import Annotated
 
@@ -10,41 +9,26 @@ import orjson
 import typer
 from aiokafka.errors import KafkaError
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    TaskProgressColumn,
-    TextColumn,
-    TimeRemainingColumn,
-)
 from rich.table import Table
 
-from consumer_service.settings import ConsumerSettings
 from ops.databases import ensure_database
+from ops.dlq_cli import dlq_app
+from ops.options import DbUrlOption, TopicOption, settings_for
 from ops.reconcile import Reconciliation, reconcile
 from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
+from ops.terminal import console, progress_bar, quiet_logging
 from ops.topics import TopicPlan, ensure_topics
-from shared.logging import configure_logging
 from shared.redact import redact
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
 app = typer.Typer(
-    help="Operate timestamp-cqrs: topics, replay, reconcile.",
+    help="Operate timestamp-cqrs: topics, replay, reconcile, dead letters.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
 topics_app = typer.Typer(help="Manage the command topic and its dead-letter topic.")
 app.add_typer(topics_app, name="topics")
-console = Console(stderr=True)
-
-TopicOption = Annotated[
-    str | None,
-    typer.Option(help="Command topic [env KAFKA_CONSUMER_TOPIC, default " + DEFAULT_TOPIC + "]"),
-]
-DbUrlOption = Annotated[
-    str | None, typer.Option("--db-url", help="Target database (created if missing) [env DB_URL]")
-]
+app.add_typer(dlq_app, name="dlq")
 
 
 @topics_app.command("ensure")
@@ -73,17 +57,6 @@ def topics_ensure(
     raise typer.Exit(0 if all(state.ok for state in outcome.values()) else 1)
 
 
-def _quiet_logging() -> None:
-    configure_logging("timestamp-ops", "WARNING", "console")
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # outcomes are reported here
-
-
-def _settings(topic: str | None, db_url: str | None, group: str | None) -> ConsumerSettings:
-    overrides = {"kafka_consumer_topic": topic, "db_url": db_url, "kafka_group_id": group}
-    update = {key: value for key, value in overrides.items() if value is not None}
-    return load_settings(ConsumerSettings, **update)
-
-
 @app.command("replay")
 def replay_command(
     group: Annotated[
@@ -106,9 +79,9 @@ def replay_command(
     end offsets taken at start; safe to re-run (writes are idempotent)."""
     if group and reset_group_:
         raise typer.BadParameter("use either --group or --reset-group")
-    _quiet_logging()
+    quiet_logging()
     chosen = None if reset_group_ else (group or f"timestamp-replay-{int(time.time())}")
-    settings = _settings(topic, db_url, chosen).model_copy(update={"batch_max_records": batch})
+    settings = settings_for(topic, db_url, chosen).model_copy(update={"batch_max_records": batch})
     if asyncio.run(ensure_database(settings)):
         console.print(f"created database {redact(settings.db_url)}")
     if reset_group_:
@@ -121,7 +94,7 @@ def replay_command(
         f"replaying {settings.kafka_consumer_topic} through group "
         f"{settings.kafka_group_id!r} into {redact(settings.db_url)}"
     )
-    with _progress_bar() as bar:
+    with progress_bar() as bar:
         task = bar.add_task("replay", total=None, rate="")
 
         def report(progress: ReplayProgress) -> None:
@@ -136,19 +109,6 @@ def replay_command(
     elapsed = time.monotonic() - result.started
     typer.echo(
         f"replayed {result.done} records in {elapsed:.1f} s ({result.rate():,.0f} records/s)"
-    )
-
-
-def _progress_bar() -> Progress:
-    return Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"),
-        TimeRemainingColumn(),
-        console=console,
-        refresh_per_second=4,
     )
 
 
@@ -168,9 +128,9 @@ def reconcile_command(
     """Compare the topic, up to the end offsets taken at start, with the table. Records the
     group has not applied yet are lag, rows of records past those offsets arrived later: neither
     is a difference. Exit 0 when they agree, 1 naming the ids when they do not."""
-    _quiet_logging()
-    settings = _settings(topic, db_url, group)
-    with _progress_bar() as bar:
+    quiet_logging()
+    settings = settings_for(topic, db_url, group)
+    with progress_bar() as bar:
         task = bar.add_task("read topic", total=None, rate="")
 
         def report(done: int, total: int) -> None:

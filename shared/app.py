@@ -27,9 +27,11 @@ def build_app(
     checks: Callable[[FastAPI], Mapping[str, ReadinessCheck]],
     routers: Sequence[APIRouter] = (),
     lane: Sequence[LaneRoute] = (),
+    body_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """The service's own `routers` are matched first: they carry the traffic. The `lane`
-    routes (the hot ones, also among `routers`) take the fast lane unless FAST_LANE=false."""
+    routes (the hot ones, also among `routers`) take the fast lane unless FAST_LANE=false.
+    `body_limits` gives paths a request-body limit of their own instead of MAX_BODY_BYTES."""
 
     # The service's routes go on the app itself: an included router is one more routing and
     # exception-handling layer on every request, a fifth of a request's cost on the hot path.
@@ -51,7 +53,10 @@ def build_app(
     document_problems(app)
     registry = CollectorRegistry()
     limits = RequestLimits(
-        settings.max_path_bytes, settings.max_header_bytes, settings.max_body_bytes
+        settings.max_path_bytes,
+        settings.max_header_bytes,
+        settings.max_body_bytes,
+        body_limits or {},
     )
     metrics = HttpMetrics(registry)
     app.add_middleware(EdgeMiddleware, limits=limits, metrics=metrics)

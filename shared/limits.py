@@ -1,6 +1,7 @@
 """Input limits checked before routing: path length, header size, declared body size."""
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 from starlette.types import Scope
 
@@ -13,6 +14,7 @@ class RequestLimits:
     max_path: int
     max_headers: int
     max_body: int
+    body_limits: Mapping[str, int] = field(default_factory=dict)  # path -> its own max_body
 
     def problem(self, scope: Scope) -> Answer | None:
         """The answer for a request over a limit; None when it is within all of them."""
@@ -26,11 +28,12 @@ class RequestLimits:
             return problem_answer(
                 431, "Request Header Fields Too Large", f"headers exceed {self.max_headers} bytes"
             )
+        max_body = self.body_limits.get(scope["path"], self.max_body)
         for name, value in headers:
-            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_body):
+            if name == b"content-length" and (not value.isdigit() or int(value) > max_body):
                 return problem_answer(
                     413,
                     "Content Too Large",
-                    f"this API takes no request body larger than {self.max_body} bytes",
+                    f"this API takes no request body larger than {max_body} bytes",
                 )
         return None

@@ -59,6 +59,19 @@ def problem_schema(description: str, example: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def problem_examples(description: str, examples: dict[str, tuple[int, str, str]]) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a problem+json answer with several named examples of
+    (status, title, detail)."""
+    values = {
+        name: {"value": {"type": "about:blank", "title": title, "status": status, "detail": detail}}
+        for name, (status, title, detail) in examples.items()
+    }
+    return {
+        "description": description,
+        "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF, "examples": values}},
+    }
+
+
 def document_problems(app: FastAPI) -> None:
     """Add the Problem schema to the app's OpenAPI components (the routes refer to it)."""
     build = app.openapi

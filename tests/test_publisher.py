@@ -179,3 +179,17 @@ async def test_a_replacement_that_cannot_start_answers_and_is_tried_again() -> N
         await asyncio.sleep(0.01)
         await publisher.publish(COMMAND, "c")
     assert fresh.started and len(fresh.sent) == 1
+
+
+async def test_retry_after_follows_the_outage_and_ends_with_an_ack() -> None:
+    failing, healthy = FakeProducer(KafkaConnectionError()), FakeProducer()
+    publisher = await _publisher(failing)
+    assert publisher.retry_after_s() == 1
+    with pytest.raises(BrokerUnavailable):
+        await publisher.publish(COMMAND, "c")
+    assert publisher.retry_after_s() == 1  # the outage has only just begun
+    publisher._outage.failed(sent_at=asyncio.get_running_loop().time() - 3.2)
+    assert publisher.retry_after_s() == 4
+    publisher._producer = healthy  # type: ignore[assignment]  # the broker is back
+    await publisher.publish(COMMAND, "c")
+    assert publisher.retry_after_s() == 1
