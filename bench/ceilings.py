@@ -29,17 +29,20 @@ def _measure(
     return result, window.close(result.requests)
 
 
-def http_noop(size: Size, workdir: Path) -> HttpCeiling:
-    """(a) A no-op FastAPI app on `shared.server.serve`, loaded by wrk like P1 and P5."""
+def http_noop(size: Size, workdir: Path, raw: bool = False) -> HttpCeiling:
+    """(a) A no-op FastAPI app on `shared.server.serve`, loaded by wrk like P1 and P5; with
+    `raw`, a no-op raw ASGI callable on the same server: what the server alone can do."""
+    kind = "raw no-op" if raw else "no-op"
     ids = workdir / "noop-ids.txt"
     ids.write_text("\n".join(str(uuid.uuid4()) for _ in range(1000)) + "\n")
-    noop = Service("bench.noop_app", "noop", {}).start()
+    env = {"NOOP_RAW": "1"} if raw else {}
+    noop = Service("bench.noop_app", "noop-raw" if raw else "noop", env).start()
     try:
         noop.wait_until("/health")
-        say(f"ceiling: no-op POST, {size.connections} connections, {size.http_s:g} s")
+        say(f"ceiling: {kind} POST, {size.connections} connections, {size.http_s:g} s")
         post, post_cpu = _measure(noop, "post.lua", size)
         say(f"  {post.ok_rps:,.0f} req/s")
-        say(f"ceiling: no-op GET, {size.connections} connections, {size.http_s:g} s")
+        say(f"ceiling: {kind} GET, {size.connections} connections, {size.http_s:g} s")
         get, get_cpu = _measure(noop, "get.lua", size, [str(ids)])
         say(f"  {get.ok_rps:,.0f} req/s")
         return HttpCeiling(post, get, noop.peak_rss_mb(), {"post": post_cpu, "get": get_cpu})

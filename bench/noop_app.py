@@ -1,13 +1,18 @@
-"""The HTTP ceiling: a FastAPI app that does nothing, on the same paths as ours, served by
-`shared.server` exactly like our services (uvloop, httptools, same uvicorn settings).
+"""The HTTP ceilings: a FastAPI app that does nothing, on the same paths as ours, and (with
+NOOP_RAW=1) a raw ASGI callable that answers every request at once, the honest ceiling of the
+server itself. Both are served by `shared.server` exactly like our services (uvloop,
+httptools, same uvicorn settings).
 
     SERVER_PORT=7090 python -m bench.noop_app
+    SERVER_PORT=7091 NOOP_RAW=1 python -m bench.noop_app
 """
 
+import os
 import uuid
 
 from fastapi import FastAPI
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from shared.server import run_service
 from shared.settings import ServiceSettings
@@ -20,7 +25,23 @@ _RECORD = (
 ) % (_ID.encode(), _ID.encode())
 
 
+class RawNoop(FastAPI):
+    """Every HTTP request answered in two ASGI messages; the lifespan and /health's readiness
+    probe (any path) as FastAPI runs them. No routing at all: what the server alone costs."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        body = _POSTED if scope["method"] == "POST" else _RECORD
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+
 def create_app(_: ServiceSettings) -> FastAPI:
+    if os.environ.get("NOOP_RAW") == "1":
+        return RawNoop(title="raw no-op ceiling")
     app = FastAPI(title="no-op ceiling")
 
     @app.post("/api/v1/timestamp/{timestamp}")

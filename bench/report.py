@@ -39,6 +39,14 @@ def table(doc: dict[str, Any]) -> str:
             _mark(v["ingest"]),
         ),
         (
+            "P1 ingest against the server itself",
+            f"{r['ingest_rps']:,.0f} req/s",
+            f"raw ASGI no-op POST {c['http_raw_post_rps']:,.0f} req/s",
+            f"{r['ingest_raw_ratio']:.2f}",
+            "ratio ≥ 0.5",
+            _mark(v["ingest_raw"]),
+        ),
+        (
             "bulk ingest: `POST /api/v1/timestamps`, 100 items, 64 connections",
             f"{r['bulk_ingest_records_per_s']:,.0f} records/s",
             f"Kafka produce {c['kafka_produce_msgs_per_s']:,.0f} msg/s",
@@ -85,6 +93,14 @@ def table(doc: dict[str, Any]) -> str:
             f"{r['query_ratio']:.2f}",
             "ratio ≥ 0.6",
             _mark(v["query"]),
+        ),
+        (
+            "P5 query against the server itself",
+            f"{r['query_rps']:,.0f} req/s",
+            f"raw ASGI no-op GET {c['http_raw_get_rps']:,.0f} req/s",
+            f"{r['query_raw_ratio']:.2f}",
+            "ratio ≥ 0.6",
+            _mark(v["query_raw"]),
         ),
     ]
     for service in ("command", "consumer", "query"):
@@ -134,9 +150,11 @@ def cpu_table(doc: dict[str, Any]) -> str:
     details, ceilings = doc.get("details", {}), doc.get("details", {}).get("ceilings", {})
     rows = [
         ("no-op POST ceiling", "request", ceilings.get("http_noop_post", {}).get("cpu")),
+        ("raw no-op POST ceiling", "request", ceilings.get("http_raw_post", {}).get("cpu")),
         ("P1 ingest", "request", details.get("ingest", {}).get("cpu")),
         ("bulk ingest", "request of 100", details.get("bulk_ingest", {}).get("cpu")),
         ("no-op GET ceiling", "request", ceilings.get("http_noop_get", {}).get("cpu")),
+        ("raw no-op GET ceiling", "request", ceilings.get("http_raw_get", {}).get("cpu")),
         ("P5 query", "request", details.get("query", {}).get("cpu")),
         (
             f"P4 end to end {details.get('e2e_floor', {}).get('rate', 0):g}/s",

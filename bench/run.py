@@ -50,6 +50,7 @@ class Run:
         size = self.size
         started = time.monotonic()
         http = ceilings.http_noop(size, workdir)
+        raw = ceilings.http_noop(size, workdir, raw=True)
         self.phase("ceiling_http", started)
         started = time.monotonic()
         say(f"ceiling: raw producer, {size.sink_records:,} commands (= P2's pre-load)")
@@ -65,12 +66,16 @@ class Run:
             "http_noop_post": {**http.post.to_json(), "cpu": http.cpu["post"]},
             "http_noop_get": {**http.get.to_json(), "cpu": http.cpu["get"]},
             "http_noop_peak_rss_mb": http.peak_rss_mb,
+            "http_raw_post": {**raw.post.to_json(), "cpu": raw.cpu["post"]},
+            "http_raw_get": {**raw.get.to_json(), "cpu": raw.cpu["get"]},
             "kafka_produce": kafka,
             "pg_bulk_insert": pg,
         }
         return {
             "http_noop_post_rps": http.post.ok_rps,
             "http_noop_get_rps": http.get.ok_rps,
+            "http_raw_post_rps": raw.post.ok_rps,
+            "http_raw_get_rps": raw.get.ok_rps,
             "kafka_produce_msgs_per_s": kafka["msgs_per_s"],
             "pg_bulk_insert_rows_per_s": pg["best_rows_per_s"],
         }
@@ -157,6 +162,7 @@ def measure(run: Run, workdir: Path, postgres: str) -> dict[str, Any]:
     results = {
         "ingest_rps": p1.ok_rps,
         "ingest_ratio": p1.ok_rps / ceiling["http_noop_post_rps"],
+        "ingest_raw_ratio": p1.ok_rps / ceiling["http_raw_post_rps"],
         "ingest_p99_ms": p1.p99_ms,
         "bulk_ingest_records_per_s": bulk_records,
         "bulk_ingest_ratio": bulk_records / ceiling["kafka_produce_msgs_per_s"],
@@ -173,6 +179,7 @@ def measure(run: Run, workdir: Path, postgres: str) -> dict[str, Any]:
         "e2e_floor_p99_ms": floor["latency"]["p99_ms"],
         "query_rps": p5.ok_rps,
         "query_ratio": p5.ok_rps / ceiling["http_noop_get_rps"],
+        "query_raw_ratio": p5.ok_rps / ceiling["http_raw_get_rps"],
         "query_p99_ms": p5.p99_ms,
         "rss_mb": {
             "command": rss["command"],

@@ -36,6 +36,13 @@ def evaluate(document: dict[str, Any]) -> list[Verdict]:
             sink >= sink_needed,
         ),
         Verdict(
+            "ingest_raw",
+            results["ingest_raw_ratio"],
+            "× raw no-op POST",
+            "≥ 0.5",
+            results["ingest_raw_ratio"] >= 0.5,
+        ),
+        Verdict(
             "bulk_ingest",
             results["bulk_ingest_ratio"],
             "× Kafka produce",
@@ -48,6 +55,13 @@ def evaluate(document: dict[str, Any]) -> list[Verdict]:
         Verdict(
             "query", results["query_ratio"], "× no-op GET", "≥ 0.6", results["query_ratio"] >= 0.6
         ),
+        Verdict(
+            "query_raw",
+            results["query_raw_ratio"],
+            "× raw no-op GET",
+            "≥ 0.6",
+            results["query_raw_ratio"] >= 0.6,
+        ),
     ]
     for service, mb in results["rss_mb"].items():
         verdicts.append(
@@ -59,10 +73,13 @@ def evaluate(document: dict[str, Any]) -> list[Verdict]:
 REQUIRED_KEYS = [
     "ceilings.http_noop_post_rps",
     "ceilings.http_noop_get_rps",
+    "ceilings.http_raw_post_rps",
+    "ceilings.http_raw_get_rps",
     "ceilings.kafka_produce_msgs_per_s",
     "ceilings.pg_bulk_insert_rows_per_s",
     "results.ingest_rps",
     "results.ingest_ratio",
+    "results.ingest_raw_ratio",
     "results.bulk_ingest_records_per_s",
     "results.bulk_ingest_ratio",
     "results.sink_rows_per_s",
@@ -72,6 +89,7 @@ REQUIRED_KEYS = [
     "results.e2e_p99_ms",
     "results.query_rps",
     "results.query_ratio",
+    "results.query_raw_ratio",
     "results.rss_mb.command",
     "results.rss_mb.consumer",
     "results.rss_mb.query",

@@ -9,30 +9,12 @@ from pathlib import Path
 import orjson
 import pytest
 
+from bench.targets import REQUIRED_KEYS
 from integration.harness import ROOT
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
-REQUIRED = [
-    "ceilings.http_noop_post_rps",
-    "ceilings.http_noop_get_rps",
-    "ceilings.kafka_produce_msgs_per_s",
-    "ceilings.pg_bulk_insert_rows_per_s",
-    "results.ingest_rps",
-    "results.ingest_ratio",
-    "results.bulk_ingest_records_per_s",
-    "results.bulk_ingest_ratio",
-    "results.sink_rows_per_s",
-    "results.sink_ratio",
-    "results.replay_1m_s",
-    "results.e2e_p50_ms",
-    "results.e2e_p99_ms",
-    "results.query_rps",
-    "results.query_ratio",
-    "results.rss_mb.command",
-    "results.rss_mb.consumer",
-    "results.rss_mb.query",
-]
+REQUIRED = REQUIRED_KEYS  # one list: the one bench/targets.py holds the run to
 
 
 def test_tiny_run_writes_every_required_number(tmp_path: Path) -> None:
