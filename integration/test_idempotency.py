@@ -74,6 +74,7 @@ async def test_retries_with_one_key_after_503_land_as_one_row(
     http: httpx.AsyncClient,
     services: list[ServiceProcess],
     fault: str,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     urls = [stack.command.url]
     if fault == "broker+two-replicas":
@@ -114,10 +115,12 @@ async def test_retries_with_one_key_after_503_land_as_one_row(
     dead = await topic_extent(kafka_settings, dead_letter_topic(stack.topic))
     assert dead.size == 0, "a retry of the same request was dead-lettered"
     attempts = sum(sum(c.statuses.values()) for c in clients)
-    print(
-        f"\n{fault}: {attempts} attempts, {sum(in_topic.values())} records in the topic, "
-        f"{len(in_topic)} distinct ids, {len(rows)} rows; e.g. {clients[0].key} -> {clients[0].id}"
-    )
+    with capsys.disabled():
+        print(
+            f"\n503-then-retry {fault}: {attempts} attempts, {sum(in_topic.values())} records "
+            f"in the topic, {len(in_topic)} distinct ids, {len(rows)} rows; "
+            f"e.g. {clients[0].key} -> {clients[0].id}"
+        )
 
 
 async def test_a_key_reused_for_another_timestamp_is_dead_lettered_not_merged(
