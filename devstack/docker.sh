@@ -69,10 +69,18 @@ compose() {
   say "Compose $COMPOSE_VERSION -> ${COMPOSE#"$ROOT/"}"
 }
 
+# stop: the compose stack first (its containers would restart with the next dockerd), then
+# the dockerd that `engine` started; an engine this script did not start is left alone.
+stop() {
+  pid_alive dockerd || return 0
+  DOCKER_CONFIG="$LOCAL/tools" docker compose --project-directory "$ROOT" down >/dev/null 2>&1 || true
+  stop_pid dockerd
+}
+
 case "${1:-}" in
   engine) engine ;;
   compose) compose ;;
-  stop) stop_pid dockerd ;;
+  stop) stop ;;
   check) check ;;
   *) die "usage: $0 engine|compose|stop|check" ;;
 esac
