@@ -16,7 +16,7 @@ export DB_PASSWORD ?= devstack-Secret-7f3a
 export DB_SSLMODE ?= $(if $(or $(findstring @localhost,$(DB_URL)),$(findstring //localhost,$(DB_URL)),$(findstring 127.0.0.1,$(DB_URL))),disable,prefer)
 
 .PHONY: install packages up down status test test-unit test-integration lint lock audit newman chaos clean
-.PHONY: compose-images compose-test
+.PHONY: compose-images compose-test test-containers
 
 install: $(STAMP)
 
@@ -42,6 +42,11 @@ status:
 
 test: install packages
 	bash devstack/platform.sh with $(BIN)/pytest tests integration
+	bash devstack/containers_smoke.sh
+
+# A few integration tests on Kafka and PostgreSQL containers of their own (testcontainers).
+test-containers: install
+	bash devstack/containers_smoke.sh
 
 test-unit: install
 	$(BIN)/pytest tests

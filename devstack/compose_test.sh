@@ -13,7 +13,7 @@ export CONSUMER_URL=${CONSUMER_URL:-http://localhost:$CONSUMER_PORT}
 export QUERY_URL=${QUERY_URL:-http://localhost:$QUERY_PORT}
 export DOCKER_CONFIG="$LOCAL/tools"  # its cli-plugins/ holds the Compose built here
 export DOCKER_BUILDKIT=0             # the engine's builder: BuildKit looks for its frontend online
-export COMPOSE_TEST=1
+export COMPOSE_TEST=1 TEST_PLATFORM=running  # Kafka and PostgreSQL stay on the compose network
 
 bash "$ROOT/devstack/docker.sh" engine
 bash "$ROOT/devstack/docker.sh" compose

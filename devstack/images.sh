@@ -3,7 +3,7 @@
 # that reach package registries but no image registry. Each is built only when its tag is
 # absent (a pulled official image is kept), from a debootstrap'ed Debian, Debian's packages,
 # Kafka's jars from Maven Central, and carries the label timestamp-cqrs.stand-in.
-#   bash devstack/images.sh            build what is missing, list what is there
+#   bash devstack/images.sh [python] [kafka] [postgres]   build what is missing (default: all)
 # Needs root (debootstrap) and a Docker engine (devstack/docker.sh engine).
 source "$(dirname "$0")/common.sh"
 HERE="$ROOT/devstack/images"
@@ -89,11 +89,19 @@ postgres_image() {
   build "$POSTGRES_IMAGE" "$HERE/postgres" --build-arg "PG_MAJOR=$major"
 }
 
+tags=("$BASE")
 base
-python_image
-kafka_image
-postgres_image
-for tag in "$BASE" "$PYTHON_IMAGE" "$KAFKA_IMAGE" "$POSTGRES_IMAGE"; do
+for image in "${@:-python kafka postgres}"; do
+  for image in $image; do
+    case $image in
+      python) python_image; tags+=("$PYTHON_IMAGE") ;;
+      kafka) kafka_image; tags+=("$KAFKA_IMAGE") ;;
+      postgres) postgres_image; tags+=("$POSTGRES_IMAGE") ;;
+      *) die "usage: $0 [python] [kafka] [postgres]" ;;
+    esac
+  done
+done
+for tag in "${tags[@]}"; do
   say "image $tag: $(docker image inspect -f '{{ .Size }}' "$tag" | awk '{printf "%.0f MB", $1/1e6}')$(
     docker image inspect -f '{{ index .Config.Labels "'"$LABEL_KEY"'" }}' "$tag" \
       | grep -q . && echo ' (local stand-in)')"
