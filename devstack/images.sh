@@ -71,7 +71,7 @@ kafka_image() {
   local context="$WORK/kafka"
   rm -rf "$context" && mkdir -p "$context"
   cp -r "$HERE/kafka/." "$context/"
-  command -v mvn >/dev/null || bash "$ROOT/devstack/packages.sh" mvn
+  command -v mvn >/dev/null || die "mvn not found: install Maven (apt-get install maven)"
   say "resolving Kafka's jars from Maven Central"
   mvn -q -B -f "$ROOT/devstack/kafka/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$context/libs" -DincludeScope=runtime \
