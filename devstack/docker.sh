@@ -23,8 +23,8 @@ install_docker_io() {
   say "installing Debian's docker.io (first run only)"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >/dev/null || die "apt-get update failed"
-  apt-get install -y -qq --no-install-recommends docker.io >/dev/null \
-    || die "apt-get install docker.io failed"
+  apt-get install -y -qq --no-install-recommends docker.io >"$LOGS/docker-io-install.log" 2>&1 \
+    || die "apt-get install docker.io failed; see $LOGS/docker-io-install.log"
 }
 
 engine() {
@@ -59,13 +59,14 @@ compose() {
   # Its go.mod carries exclude directives, so `go install pkg@version` refuses it: build in
   # the downloaded module instead. One package at a time, low priority: 2 cores.
   local dir
-  dir=$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" \
+  dir=$(go mod download -json "github.com/docker/compose/v2@$COMPOSE_VERSION" 2>/dev/null \
     | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
   [[ -d "$dir" ]] || die "could not download github.com/docker/compose/v2@$COMPOSE_VERSION"
   mkdir -p "$PLUGINS"
   (cd "$dir" && GOFLAGS="-mod=mod -p=1" CGO_ENABLED=0 nice -n 10 go build -trimpath \
       -ldflags="-s -w -X github.com/docker/compose/v2/internal.Version=$COMPOSE_VERSION" \
-      -o "$COMPOSE" ./cmd) || die "could not build Compose $COMPOSE_VERSION"
+      -o "$COMPOSE" ./cmd) >"$LOGS/compose-build.log" 2>&1 \
+    || die "could not build Compose $COMPOSE_VERSION; see $LOGS/compose-build.log"
   say "Compose $COMPOSE_VERSION -> ${COMPOSE#"$ROOT/"}"
 }
 
