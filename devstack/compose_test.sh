@@ -22,8 +22,19 @@ cd "$ROOT"
 
 down() { say "docker compose down -v"; docker compose down -v --remove-orphans >/dev/null 2>&1 || true; }
 trap down EXIT
+# bindable PORT -> 0 when 0.0.0.0:PORT can be bound as Docker's port proxy binds it. A port in
+# the kernel's ephemeral range can be held by any program's outgoing connection, unlistened.
+bindable() {
+  "$VENV/bin/python" - "$1" <<'PY'
+import socket, sys
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind(("0.0.0.0", int(sys.argv[1])))
+PY
+}
 for port in "$COMMAND_PORT" "$CONSUMER_PORT" "$QUERY_PORT"; do
-  port_open "$port" && die "port $port is taken: set COMMAND_PORT/CONSUMER_PORT/QUERY_PORT"
+  bindable "$port" 2>/dev/null || die "port $port is in use (ephemeral range here:" \
+    "$(tr '\t' - </proc/sys/net/ipv4/ip_local_port_range)); set COMMAND_PORT, CONSUMER_PORT, QUERY_PORT"
 done
 
 say "docker compose up -d --build --wait"
