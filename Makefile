@@ -16,6 +16,7 @@ export DB_PASSWORD ?= devstack-Secret-7f3a
 export DB_SSLMODE ?= $(if $(or $(findstring @localhost,$(DB_URL)),$(findstring //localhost,$(DB_URL)),$(findstring 127.0.0.1,$(DB_URL))),disable,prefer)
 
 .PHONY: install packages up down status test test-unit test-integration lint lock audit newman chaos clean
+.PHONY: compose-images compose-test test-containers
 
 install: $(STAMP)
 
@@ -34,12 +35,18 @@ up: install
 
 down:
 	bash devstack/platform.sh down
+	bash devstack/docker.sh stop
 
 status:
 	bash devstack/platform.sh status
 
 test: install packages
 	bash devstack/platform.sh with $(BIN)/pytest tests integration
+	bash devstack/containers_smoke.sh
+
+# A few integration tests on Kafka and PostgreSQL containers of their own (testcontainers).
+test-containers: install
+	bash devstack/containers_smoke.sh
 
 test-unit: install
 	$(BIN)/pytest tests
@@ -55,6 +62,17 @@ chaos: install packages
 
 newman:
 	bash devstack/newman.sh
+
+# docker-compose.yml for real: a Docker engine (dockerd started when none answers; stopped by
+# make down), Compose v2 from the Go module proxy, local stand-ins for the images it names
+# when no registry serves them (devstack/images.sh). Host ports: COMMAND_PORT, CONSUMER_PORT,
+# QUERY_PORT (default 7080-7082).
+compose-images:
+	bash devstack/docker.sh engine
+	bash devstack/images.sh
+
+compose-test: install
+	bash devstack/compose_test.sh
 
 # Benchmarks against ceilings measured in the same run (bench/run.py); results in bench/results/.
 .PHONY: bench bench-quick

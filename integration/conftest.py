@@ -1,7 +1,8 @@
 """Fixtures for the black-box suite: real Kafka, real PostgreSQL, our services over HTTP.
 
 Servers are found through the same settings the services read (KAFKA_BROKER, DB_URL, …), so
-the suite runs against `make up`, a docker-compose stack or a real cluster alike.
+the suite runs against `make up`, a docker-compose stack or a real cluster alike, or against
+Kafka and PostgreSQL containers of its own (TEST_PLATFORM=containers; integration/platforms.py).
 """
 
 import os
@@ -27,12 +28,27 @@ QUERY_URL = os.environ.get("QUERY_URL", "http://localhost:7082")
 
 
 @pytest.fixture(scope="session")
-def kafka_settings() -> KafkaSettings:
+def platform() -> Iterator[None]:
+    """Containers for the session when integration/platforms.py says so; their settings go into
+    the environment, where the settings objects, services and commands started here read them."""
+    from integration import platforms
+
+    if not platforms.wanted():
+        yield
+        return
+    with platforms.containers() as started, pytest.MonkeyPatch.context() as patch:
+        for name, value in started.env.items():
+            patch.setenv(name, value)
+        yield
+
+
+@pytest.fixture(scope="session")
+def kafka_settings(platform: None) -> KafkaSettings:
     return KafkaSettings()
 
 
 @pytest.fixture(scope="session")
-def db_settings() -> DatabaseSettings:
+def db_settings(platform: None) -> DatabaseSettings:
     return DatabaseSettings()
 
 

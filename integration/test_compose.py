@@ -85,9 +85,9 @@ def published_ports(service: Mapping[str, Any]) -> set[tuple[int, int]]:
     for entry in service.get("ports") or []:
         if isinstance(entry, dict):
             target = int(entry["target"])
-            published = int(str(entry.get("published", target)))
+            published = int(interpolate(entry.get("published", target)))
         else:
-            spec = str(entry).split("/", 1)[0]
+            spec = interpolate(entry).split("/", 1)[0]
             parts = spec.rsplit(":", 2)
             target = int(parts[-1])
             # "TARGET" alone publishes on a random host port: record it as 0 (never allowed).
@@ -187,6 +187,17 @@ def test_topics_is_a_one_shot_that_ensures_the_topics(services: dict[str, Any]) 
     assert environment(topics)["KAFKA_BROKER"] == "kafka:9092"
     assert dependency_conditions(topics) == {"kafka": "service_healthy"}
     assert topics.get("restart", "no") == "no"
+
+
+@pytest.mark.parametrize(
+    ("name", "variable"),
+    [("command", "COMMAND_PORT"), ("consumer", "CONSUMER_PORT"), ("query", "QUERY_PORT")],
+)
+def test_host_ports_can_be_moved_beside_another_stack(
+    services: dict[str, Any], name: str, variable: str
+) -> None:
+    port = APPS[name][0]
+    assert services[name]["ports"] == [f"${{{variable}:-{port}}}:{port}"]
 
 
 @pytest.mark.parametrize("name", sorted(APPS))
