@@ -90,6 +90,8 @@ down() {
   [[ -L "$LOCAL/pg" ]] || return 0
   local pg; pg=$(pg_home)
   if [[ "$pg" == /var/tmp/timestamp-cqrs-pg.* ]]; then
+    # The log stays (.local/logs/postgres.log links into the folder): a copy replaces the link.
+    [[ -f "$pg/postgres.log" ]] && cp --remove-destination "$pg/postgres.log" "$LOGS/postgres.log"
     rm -rf "$pg"
     say "removed $pg (the database lived outside the checkout)"
   fi

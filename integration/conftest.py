@@ -131,6 +131,7 @@ def no_secret_reaches_a_log() -> Iterator[None]:
     leaks = [
         f"{path.relative_to(ROOT)}:{number}"
         for path in sorted((ROOT / ".local" / "logs").rglob("*.log"))
+        if path.is_file()  # not a link into a folder that is gone
         for number, line in enumerate(path.read_text(errors="replace").splitlines(), 1)
         if any(secret in line for secret in SECRETS)
     ]
