@@ -13,6 +13,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
+from opentelemetry.trace import SpanKind
 
 from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
 from consumer_service.lenient_records import install as read_records_leniently
@@ -22,9 +23,12 @@ from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
+from shared import tracing
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
 from shared.messages import BadHeaders, Conflict, PoisonMessage, Row, decode_row
+from shared.schema import TABLE
+from shared.tracing import links_to, parent_of, span
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
@@ -116,6 +120,7 @@ class ConsumeLoop:
         self._holding: dict[TopicPartition, asyncio.Task[None]] = {}
         self._epoch = 0  # one more at each revoke
         self._revoked_at: dict[TopicPartition, int] = {}
+        self._tracer = tracing.TRACER  # decided once: no span while tracing is off
 
     def stop(self) -> None:
         self._stopping.set()
@@ -204,11 +209,40 @@ class ConsumeLoop:
 
     async def apply(self, batch: Prepared) -> None:
         """One transaction for the batch's rows, then commit exactly its offsets."""
+        if self._tracer is None:
+            await self._apply(batch)
+            return
+        # The span links every record's producer span; it is the child of the first of them,
+        # so a command's own trace shows the batch that applied it.
+        parents = [parent_of(header_text(r.headers, tracing.HEADER)) for r in batch.records]
+        links = links_to(parents)
+        attributes: dict[str, str | int] = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": self._settings.kafka_consumer_topic,
+            "messaging.batch.message_count": batch.size,
+        }
+        name = f"process {self._settings.kafka_consumer_topic}"
+        parent = links[0].context if links else None
+        with span(self._tracer, name, SpanKind.CONSUMER, parent, links, attributes):
+            await self._apply(batch)
+
+    async def _write(self, rows: Sequence[Row]) -> tuple[int, list[int]]:
+        if self._tracer is None:
+            return await apply_batch(self._pool, rows)
+        attributes: dict[str, str | int] = {
+            "db.system.name": "postgresql",
+            "db.operation.name": "INSERT",
+            "db.collection.name": TABLE,
+            "db.operation.batch.size": len(rows),
+        }
+        with span(self._tracer, f"INSERT {TABLE}", SpanKind.CLIENT, attributes=attributes):
+            return await apply_batch(self._pool, rows)
+
+    async def _apply(self, batch: Prepared) -> None:
         rows = batch.rows
         started = time.perf_counter()
-        inserted, conflicts = await self._retry(
-            "database write", lambda: apply_batch(self._pool, rows)
-        )
+        inserted, conflicts = await self._retry("database write", lambda: self._write(rows))
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
         self.metrics.records.labels("applied").inc(len(rows) - len(conflicts))
