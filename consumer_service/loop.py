@@ -516,3 +516,4 @@ class ConsumeLoop:
             return
         self.progress.committed.update(offsets)
         self.progress.last_commit_monotonic = time.monotonic()
+        self.progress.last_commit_time = time.time()

@@ -1,4 +1,5 @@
-"""What the consumer counts, plus lag and commit age read from its progress at scrape time."""
+"""What the consumer counts, plus lag and the last commit's time, read from its progress at
+scrape time."""
 
 from collections.abc import Callable, Iterable
 
@@ -14,37 +15,37 @@ from shared.metrics import LATENCY_BUCKETS
 class ConsumerMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.records = Counter(
-            "consumer_records_total",
+            "timestamp_consumer_records_total",
             "Records handled, by outcome",
             ["outcome"],
             registry=registry,
         )
         self.dead_letters = Counter(
-            "consumer_dead_letters_total",
+            "timestamp_consumer_dead_letters_total",
             "Records sent to the dead-letter topic",
             ["reason"],
             registry=registry,
         )
         self.retries = Counter(
-            "consumer_retries_total",
+            "timestamp_consumer_retries_total",
             "Transient failures retried",
             ["operation"],
             registry=registry,
         )
         self.partition_pauses = Counter(
-            "consumer_partition_pauses_total",
+            "timestamp_consumer_partition_pauses_total",
             "Partitions paused because a dead letter could not be sent, by reason",
             ["reason"],
             registry=registry,
         )
         self.batch_size = Histogram(
-            "consumer_batch_size",
+            "timestamp_consumer_batch_records",
             "Records per poll/transaction",
             buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
             registry=registry,
         )
         self.apply_latency = Histogram(
-            "consumer_apply_latency_seconds",
+            "timestamp_consumer_apply_duration_seconds",
             "One batch's database transaction",
             buckets=LATENCY_BUCKETS,
             registry=registry,
@@ -61,26 +62,34 @@ class ProgressCollector(Collector):
             return []
         progress, consumer = source
         lag = GaugeMetricFamily(
-            "consumer_lag_records", "End offset minus committed offset", labels=["partition"]
+            "timestamp_consumer_lag_records",
+            "End offset minus committed offset",
+            labels=["partition"],
         )
         for partition, value in progress.lag(consumer).items():
             if value is not None:
                 lag.add_metric([partition], value)
-        assigned = GaugeMetricFamily("consumer_assigned_partitions", "Partitions owned now")
+        assigned = GaugeMetricFamily(
+            "timestamp_consumer_assigned_partitions", "Partitions owned now"
+        )
         assigned.add_metric([], len(progress.assigned))
         stopped = GaugeMetricFamily(
-            "consumer_partition_stopped",
+            "timestamp_consumer_partition_stopped",
             "1 for a partition stopped because its dead letter cannot be written",
             labels=["partition", "reason"],
         )
         for tp, why in progress.stopped.items():
             stopped.add_metric([partition_name(tp), why], 1)
-        paused = GaugeMetricFamily("consumer_paused_partitions", "Partitions paused on the DLQ")
+        paused = GaugeMetricFamily(
+            "timestamp_consumer_paused_partitions", "Partitions paused on the DLQ"
+        )
         paused.add_metric([], len(progress.paused))
         metrics: list[Metric] = [lag, assigned, stopped, paused]
-        age = progress.last_commit_age_s()
-        if age is not None:
-            commit = GaugeMetricFamily("consumer_last_commit_age_seconds", "Since the last commit")
-            commit.add_metric([], age)
+        if progress.last_commit_time is not None:
+            commit = GaugeMetricFamily(
+                "timestamp_consumer_last_commit_timestamp_seconds",
+                "Unix time of the last offset commit",
+            )
+            commit.add_metric([], progress.last_commit_time)
             metrics.append(commit)
         return metrics

@@ -45,7 +45,8 @@ def start_tracing(service: str, exporter: SpanExporter | None = None) -> bool:
     kind = wanted()
     if exporter is None and kind is None:
         return False
-    provider = TracerProvider(resource=Resource.create({"service.name": service}))
+    named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": service}
+    provider = TracerProvider(resource=Resource.create(named))
     if exporter is not None:
         provider.add_span_processor(SimpleSpanProcessor(exporter))
     else:
