@@ -74,7 +74,7 @@ lock:
 audit: install
 	bash devstack/audit.sh
 
-lint: install helm-lint audit
+lint: install helm-lint rules-lint audit
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check shared command_service consumer_service query_service ops
 	$(BIN)/mypy
@@ -87,6 +87,13 @@ clean: down
 # `helm lint --strict` and every rendered manifest through `kubeconform -strict` against those
 # schemas, once with the defaults and once with every option on (ingress, autoscaling, replay
 # via --set, the rest from the chart's ci/all-options-values.yaml). Fails on any problem.
+# The alert rules: `promtool check rules`, then their unit tests (promtool from devstack/tools.sh).
+.PHONY: rules-lint
+rules-lint:
+	@set -euo pipefail; tools=$$(bash devstack/tools.sh promtool); eval "$$tools"; \
+	"$$PROMTOOL" check rules deploy/prometheus/alerts.yml; \
+	"$$PROMTOOL" test rules deploy/prometheus/alerts_test.yml
+
 .PHONY: helm-lint
 helm-lint:
 	@set -euo pipefail; \

@@ -245,6 +245,9 @@ class ConsumeLoop:
         inserted, conflicts = await self._retry("database write", lambda: self._write(rows))
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
+        if batch.records:
+            oldest_ms = min(record.timestamp for record in batch.records)
+            self.metrics.record_age.observe(max(0.0, time.time() - oldest_ms / 1000))
         self.metrics.records.labels("applied").inc(len(rows) - len(conflicts))
         self.progress.applied += len(rows) - len(conflicts)
         for index in conflicts:

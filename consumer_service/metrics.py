@@ -44,6 +44,13 @@ class ConsumerMetrics:
             buckets=(1, 10, 50, 100, 250, 500, 1000, 2000, 5000, 10000),
             registry=registry,
         )
+        self.record_age = Histogram(
+            "timestamp_consumer_record_age_seconds",
+            "From the oldest record's Kafka timestamp (its produce time) to its batch's"
+            " commit to the database: end-to-end latency, once per batch",
+            buckets=(*LATENCY_BUCKETS, 60, 300, 1800),
+            registry=registry,
+        )
         self.apply_latency = Histogram(
             "timestamp_consumer_apply_duration_seconds",
             "One batch's database transaction",
