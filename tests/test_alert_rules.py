@@ -63,3 +63,10 @@ def test_dashboard_panels_query_only_documented_metrics() -> None:
                 for name in re.findall(r"\btimestamp_[a-z_]+", target["expr"])
             }
             assert used <= documented, (panel["title"], used - documented)
+
+
+def test_the_chart_ships_the_same_rules() -> None:
+    shipped = ROOT / "deploy/helm/timestamp-cqrs/files/alerts.yml"
+    assert shipped.read_text() == RULES.read_text(), "cp deploy/prometheus/alerts.yml " + str(
+        shipped.relative_to(ROOT)
+    )
