@@ -29,6 +29,8 @@ $(STAMP): pyproject.toml requirements.lock
 	$(BIN)/pip install -q -c requirements.lock -e . --group dev --group bench
 	touch $(STAMP)
 
+# OBSERVE=1: also Jaeger and Prometheus (devstack/observe.sh), the services tracing to Jaeger.
+export OBSERVE
 up: install
 	bash devstack/platform.sh up
 

@@ -14,6 +14,8 @@
 #                                   HELM, KUBECONFORM, KUBE_VERSION, SCHEMA_LOCATION,
 #                                   KUBERNETES_VALIDATE, PROMTOOL
 #   bash devstack/tools.sh promtool only promtool (what `make rules-lint` needs)
+#   bash devstack/tools.sh observe  promtool, prometheus and jaeger (`make up OBSERVE=1`);
+#                                   prints PROMETHEUS and JAEGER
 #
 # The Go builds take a few minutes on 2 cores the first time (later runs find the binaries).
 set -euo pipefail
@@ -83,6 +85,31 @@ if [[ "$(promtool_version)" != "$PROMTOOL_VERSION" ]]; then
 fi
 if [[ "${1:-}" == "promtool" ]]; then
   printf 'PROMTOOL=%q\n' "$TOOLS/promtool"
+  exit 0
+fi
+
+# Prometheus (its API; the web UI's assets are not built) and Jaeger v2 for OBSERVE=1.
+# Jaeger's go.mod has a replace directive, which `go install pkg@version` refuses: it is built
+# from its module as the proxy serves it, in the module cache.
+JAEGER_MODULE_VERSION=v1.76.0  # github.com/jaegertracing/jaeger; its cmd/jaeger is Jaeger v2
+if [[ "${1:-}" == "observe" ]]; then
+  if [[ "$("$TOOLS/prometheus" --version 2>/dev/null | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')" \
+        != "$PROMTOOL_VERSION" ]]; then
+    go_build prometheus github.com/prometheus/prometheus/cmd/prometheus \
+      "$PROMETHEUS_MODULE_VERSION" "-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION"
+  fi
+  stamp="$TOOLS/.jaeger-$JAEGER_MODULE_VERSION"
+  if [[ ! -x "$TOOLS/jaeger" || ! -f "$stamp" ]]; then
+    say "building jaeger from github.com/jaegertracing/jaeger $JAEGER_MODULE_VERSION (many minutes)"
+    dir=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" \
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+    [[ -d "$dir" ]] || die "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION not downloaded"
+    (cd "$dir" && GOFLAGS="-mod=mod -p=1" CGO_ENABLED=0 nice -n 10 \
+      go build -trimpath -ldflags="-s -w" -o "$TOOLS/jaeger" ./cmd/jaeger) \
+      || die "could not build jaeger"
+    touch "$stamp"
+  fi
+  printf 'PROMETHEUS=%q\nJAEGER=%q\n' "$TOOLS/prometheus" "$TOOLS/jaeger"
   exit 0
 fi
 
