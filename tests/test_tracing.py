@@ -2,6 +2,7 @@
 consumer's batch span (linking every record) → its DB child span; and nothing at all off."""
 
 import asyncio
+import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
@@ -174,3 +175,24 @@ def test_the_environment_decides() -> None:
         tracing.wanted({"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "x"}) is None
     )
     assert tracing.wanted({"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}) is None
+
+
+async def test_a_wait_is_a_span_of_the_request_that_the_wake_up_ends(
+    spans: InMemorySpanExporter,
+) -> None:
+    from query_service.reading import traced_wait
+    from tests.test_wait_for import DOCUMENT, FakeLookups, FakeWaiters
+
+    lookups, waiters = FakeLookups(), FakeWaiters()
+    assert tracing.TRACER is not None
+    with tracing.span(tracing.TRACER, "GET /api/v1/timestamp/{id}", SpanKind.SERVER) as request:
+        waiting = asyncio.create_task(
+            traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)  # type: ignore[arg-type]
+        )
+        while waiters.arrived is None:
+            await asyncio.sleep(0)
+        waiters.arrived.set_result(DOCUMENT)  # the NOTIFY
+        assert await waiting == DOCUMENT
+    wait = by_name(spans.get_finished_spans(), "wait timestamp_records")
+    assert wait.parent is not None and wait.parent.span_id == request.get_span_context().span_id
+    assert wait.attributes is not None and wait.attributes["timestamp.record.found"] is True
