@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from itertools import islice
 from typing import NamedTuple, TypeVar
 
 import asyncpg
@@ -121,6 +122,7 @@ class ConsumeLoop:
         self._epoch = 0  # one more at each revoke
         self._revoked_at: dict[TopicPartition, int] = {}
         self._tracer = tracing.TRACER  # decided once: no span while tracing is off
+        self._max_links = tracing.max_links()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -212,10 +214,11 @@ class ConsumeLoop:
         if self._tracer is None:
             await self._apply(batch)
             return
-        # The span links every record's producer span; it is the child of the first of them,
-        # so a command's own trace shows the batch that applied it.
-        parents = [parent_of(header_text(r.headers, tracing.HEADER)) for r in batch.records]
-        links = links_to(parents)
+        # The span links every record's producer span, as many as the SDK keeps (128 unless
+        # OTEL_SPAN_LINK_COUNT_LIMIT says otherwise: the rest would be parsed to be dropped);
+        # it is the child of the first of them, so a command's own trace shows its batch.
+        headers = (header_text(r.headers, tracing.HEADER) for r in batch.records)
+        links = links_to(islice(filter(None, map(parent_of, headers)), self._max_links))
         attributes: dict[str, str | int] = {
             "messaging.system": "kafka",
             "messaging.operation.type": "process",

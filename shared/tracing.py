@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 from opentelemetry import trace
 from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace import SpanLimits, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
     ConsoleSpanExporter,
@@ -89,6 +89,12 @@ def traceparent(span: Span) -> str:
     span_context = span.get_span_context()
     flags = int(span_context.trace_flags)
     return f"00-{span_context.trace_id:032x}-{span_context.span_id:016x}-{flags:02x}"
+
+
+def max_links() -> int:
+    """How many links the SDK keeps on a span (OTEL_SPAN_LINK_COUNT_LIMIT, 128 by default)."""
+    limit = SpanLimits().max_links
+    return 128 if limit is None else limit
 
 
 def links_to(parents: Iterable[SpanContext | None]) -> list[Link]:
