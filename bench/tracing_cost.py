@@ -1,4 +1,5 @@
-"""What tracing costs per command, in process: the command service's fast lane (its real
+"""What tracing costs per command, in CPU time of the process (its threads too, so the SDK's
+export thread counts; other processes' load does not): the command service's fast lane (its real
 publisher, a producer that acknowledges at once) and the consumer's per-batch apply (a sink
 that writes nothing), each with tracing off and on (100 % sampled, spans OTLP-encoded in the
 SDK's batch processor as the OTLP exporter would, but not sent: the network is not measured).
@@ -9,7 +10,7 @@ SDK's batch processor as the OTLP exporter would, but not sent: the network is n
 import argparse
 import asyncio
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from aiokafka.structs import ConsumerRecord
@@ -62,7 +63,7 @@ class AckingProducer:
         return done
 
 
-async def commands_per_second(count: int) -> float:
+async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
     app = create_app(CommandSettings(kafka_linger_ms=0))
     publisher = CommandPublisher(CommandSettings(kafka_linger_ms=0), AckingProducer)  # type: ignore[arg-type]
     await publisher.start()
@@ -92,13 +93,14 @@ async def commands_per_second(count: int) -> float:
 
     for _ in range(500):  # warm-up
         await one()
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count // 100):
         await asyncio.gather(*(one() for _ in range(100)))
-    return count / (time.perf_counter() - started)
+    flush()  # the spans' export counts too
+    return count / (time.process_time() - started)
 
 
-async def batches_per_second(size: int, count: int) -> float:
+async def batches_per_second(size: int, count: int, flush: Callable[[], object]) -> float:
     async def sink(pool: object, rows: Sequence[Row]) -> tuple[int, list[int]]:
         return len(rows), []
 
@@ -115,10 +117,11 @@ async def batches_per_second(size: int, count: int) -> float:
         ConsumerRecord("t", 0, n, 0, 0, None, value, None, 0, 0, header) for n in range(size)
     ]
     rows = [decode_row(value)] * size
-    started = time.perf_counter()
+    started = time.process_time()
     for _ in range(count):
         await loop.apply(Prepared(rows, records, {}, size, []))
-    return count / (time.perf_counter() - started)
+    flush()
+    return count / (time.process_time() - started)
 
 
 def traced(on: bool) -> TracerProvider | None:
@@ -135,12 +138,14 @@ async def main(commands: int, batch: int) -> None:
     results: dict[str, dict[bool, float]] = {"commands": {}, "batches": {}}
     for on in (False, True, False, True):  # twice each, interleaved: the best of two counts
         provider = traced(on)
-        rate = await commands_per_second(commands)
+        flush = provider.force_flush if provider is not None else lambda: None
+        rate = await commands_per_second(commands, flush)
         results["commands"][on] = max(rate, results["commands"].get(on, 0))
-        rate = await batches_per_second(batch, 200)
+        rate = await batches_per_second(batch, 200, flush)
         results["batches"][on] = max(rate, results["batches"].get(on, 0))
         if provider is not None:
             provider.shutdown()
+
     off, on = results["commands"][False], results["commands"][True]
     print(
         f"command POST (fast lane): off {off:,.0f}/s, on {on:,.0f}/s: "
