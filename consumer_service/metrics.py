@@ -1,7 +1,7 @@
 """What the consumer counts, plus lag and the last commit's time, read from its progress at
 scrape time."""
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 
 from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry, Counter, Histogram
@@ -9,7 +9,18 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from consumer_service.progress import Progress, partition_name
+from shared.messages import PoisonMessage
 from shared.metrics import LATENCY_BUCKETS
+
+
+def dead_letter_reasons(kind: type[PoisonMessage] = PoisonMessage) -> Iterator[str]:
+    """Every `reason` a dead letter can have (what consumer_service.dead_letters.reason_of
+    gives): each PoisonMessage kind's, and internal_error."""
+    if kind is PoisonMessage:
+        yield "internal_error"
+    yield kind.reason
+    for sub in kind.__subclasses__():
+        yield from dead_letter_reasons(sub)
 
 
 class ConsumerMetrics:
@@ -26,6 +37,10 @@ class ConsumerMetrics:
             ["reason"],
             registry=registry,
         )
+        # Every reason's series from 0, so that the first dead letter is an increase (a
+        # series first seen at 1 is not one to increase() or rate()).
+        for reason in dead_letter_reasons():
+            self.dead_letters.labels(reason)
         self.retries = Counter(
             "timestamp_consumer_retries_total",
             "Transient failures retried",

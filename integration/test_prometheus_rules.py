@@ -1,6 +1,6 @@
 """Every alert rule's and every dashboard panel's PromQL through a real Prometheus scraping the
-services (`make up OBSERVE=1`): no query fails, every metric a rule names is exposed, and every
-panel's query returns data."""
+services (`make up OBSERVE=1`): no query fails, every metric a rule names is exposed, every
+panel's query returns data, and the dead letter the test sends raises its alert."""
 
 import json
 import re
@@ -68,3 +68,8 @@ async def test_rules_and_panels_evaluate(http: httpx.AsyncClient) -> None:
         return None if empty else []
 
     await eventually(every_panel_has_data, 60, "data in every dashboard panel", 1)
+
+    async def dead_letter_alert() -> list[dict[str, Any]]:
+        return await query(http, 'ALERTS{alertname="TimestampDeadLettersArriving"}')
+
+    await eventually(dead_letter_alert, 60, "the dead-letter alert, for the record sent", 1)

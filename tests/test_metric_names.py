@@ -60,3 +60,13 @@ def test_the_last_commit_is_a_timestamp_not_an_age() -> None:
     progress.last_commit_time = 1_700_000_000.5
     text = generate_latest(registry).decode()
     assert "timestamp_consumer_last_commit_timestamp_seconds 1.7000000005e+09" in text
+
+
+def test_every_dead_letter_reason_is_a_series_from_zero() -> None:
+    from consumer_service.metrics import ConsumerMetrics
+
+    registry = CollectorRegistry()
+    ConsumerMetrics(registry)
+    text = generate_latest(registry).decode()
+    for reason in ("not_json", "wrong_schema", "bad_timestamp", "conflict", "internal_error"):
+        assert f'timestamp_consumer_dead_letters_total{{reason="{reason}"}} 0.0' in text
