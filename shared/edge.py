@@ -1,4 +1,5 @@
-"""The one ASGI layer in front of every app: input limits, correlation id, HTTP metrics.
+"""The one ASGI layer in front of every app: input limits, correlation id, HTTP metrics, and
+the request's span when tracing is on (shared/http_span.py).
 
 One layer, not three: each layer costs a coroutine and a wrapped `send` per request, and on
 two cores that was a measurable share of a request. The fast lane (shared/fast_lane.py) calls
