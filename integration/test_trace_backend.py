@@ -15,7 +15,7 @@ EXPECTED = {
     "send timestamp.command.v1",
     "process timestamp.command.v1",
     "INSERT timestamp_records",
-    "GET /api/v1/timestamp/{id}",
+    "GET /api/v1/timestamp/{record_id}",
     "wait timestamp_records",
 }
 

@@ -185,7 +185,9 @@ async def test_a_wait_is_a_span_of_the_request_that_the_wake_up_ends(
 
     lookups, waiters = FakeLookups(), FakeWaiters()
     assert tracing.TRACER is not None
-    with tracing.span(tracing.TRACER, "GET /api/v1/timestamp/{id}", SpanKind.SERVER) as request:
+    with tracing.span(
+        tracing.TRACER, "GET /api/v1/timestamp/{record_id}", SpanKind.SERVER
+    ) as request:
         waiting = asyncio.create_task(
             traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)  # type: ignore[arg-type]
         )
