@@ -8,13 +8,13 @@ from shared.metrics import LATENCY_BUCKETS
 class CommandMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
         self.produced = Counter(
-            "kafka_produced_messages_total",
+            "timestamp_kafka_produced_messages_total",
             "Commands published, by outcome",
             ["outcome"],
             registry=registry,
         )
         self.produce_latency = Histogram(
-            "kafka_produce_latency_seconds",
+            "timestamp_kafka_produce_duration_seconds",
             "From send to the broker's acks=all acknowledgement",
             buckets=LATENCY_BUCKETS,
             registry=registry,

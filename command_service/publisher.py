@@ -10,8 +10,8 @@ Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4),
 standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio
-from collections.abc import Awaitable, Callable, Sequence
-from contextlib import suppress
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 import structlog
@@ -25,13 +25,17 @@ from aiokafka.errors import (
 )
 from aiokafka.partitioner import murmur2
 from aiokafka.producer.message_accumulator import BatchBuilder
+from opentelemetry.trace import SpanKind
 
 from command_service.retry_after import OutageClock
 from command_service.settings import CommandSettings
+from shared import tracing
 from shared.background import BackgroundTasks
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
+from shared.tracing import HEADER as TRACE_HEADER
+from shared.tracing import span, traceparent
 
 _log = structlog.get_logger("publisher")
 MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller turn is split over more batches
@@ -68,14 +72,19 @@ class _Turn:
         self.partitions = partitions
         self.parts: dict[int, _Part] = {}
 
-    def add(self, command: TimestampCommand, correlation_id: str) -> "asyncio.Future[None] | None":
-        """The future answered with this record's ack; None when its partition's batch is full."""
+    def add(
+        self, command: TimestampCommand, correlation_id: str, trace: bytes | None
+    ) -> "asyncio.Future[None] | None":
+        """The future answered with this record's ack; None when its partition's batch is full.
+        `trace`: the `traceparent` header's value, when the command is traced."""
         key = command.key()
         partition = partition_of(key, self.partitions)
         part = self.parts.get(partition)
         if part is None:
             part = self.parts[partition] = _Part(self.producer.create_batch())
         headers = [(KAFKA_HEADER, correlation_id.encode())]
+        if trace is not None:
+            headers.append((TRACE_HEADER, trace))
         if (
             part.batch.append(timestamp=None, key=key, value=command.encode(), headers=headers)
             is None
@@ -104,6 +113,7 @@ class CommandPublisher:
         self._last_send = float("-inf")  # loop time the last batch left
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
         self._outage = OutageClock(settings.retry_after_s)
+        self._tracer = tracing.TRACER  # decided once: no span while tracing is off
 
     def _default_producer(self) -> AIOKafkaProducer:
         return AIOKafkaProducer(
@@ -139,22 +149,48 @@ class CommandPublisher:
 
     async def publish(self, command: TimestampCommand, correlation_id: str) -> None:
         """Return once the broker has the record with acks=all, or raise BrokerUnavailable."""
-        await self._acknowledged(self._enqueue(command, correlation_id))
+        if self._tracer is None:
+            await self._acknowledged(self._enqueue(command, correlation_id))
+            return
+        with self._send_span(1) as trace:
+            await self._acknowledged(self._enqueue(command, correlation_id, trace))
 
     async def publish_many(self, commands: Sequence[TimestampCommand], correlation_id: str) -> None:
         """Return once the broker has every record with acks=all, or raise BrokerUnavailable:
         then any subset of them may have landed."""
-        acknowledged = [self._enqueue(command, correlation_id) for command in commands]
-        await self._acknowledged(_all(acknowledged))
+        if self._tracer is None:
+            acknowledged = [self._enqueue(command, correlation_id) for command in commands]
+            await self._acknowledged(_all(acknowledged))
+            return
+        with self._send_span(len(commands)) as trace:
+            acknowledged = [self._enqueue(command, correlation_id, trace) for command in commands]
+            await self._acknowledged(_all(acknowledged))
 
-    def _enqueue(self, command: TimestampCommand, correlation_id: str) -> "asyncio.Future[None]":
+    @contextmanager
+    def _send_span(self, records: int) -> Iterator[bytes]:
+        """The producer span of a publish (from enqueue to ack); gives the `traceparent` its
+        records carry, so the consumer's batch span links to it."""
+        assert self._tracer is not None
+        attributes: dict[str, str | int] = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "send",
+            "messaging.destination.name": self._topic,
+            "messaging.batch.message_count": records,
+        }
+        name = f"send {self._topic}"
+        with span(self._tracer, name, SpanKind.PRODUCER, attributes=attributes) as sent:
+            yield traceparent(sent).encode()
+
+    def _enqueue(
+        self, command: TimestampCommand, correlation_id: str, trace: bytes | None = None
+    ) -> "asyncio.Future[None]":
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
         turn = self._turn
         acknowledged = None
         if turn is not None and turn.producer is producer:
-            acknowledged = turn.add(command, correlation_id)
+            acknowledged = turn.add(command, correlation_id, trace)
         if acknowledged is None:
             if turn is not None:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
@@ -162,7 +198,7 @@ class CommandPublisher:
             loop = asyncio.get_running_loop()
             wait = max(0.0, self._last_send + self._linger_s - loop.time())
             loop.call_later(wait, self._send_turn, turn)
-            acknowledged = turn.add(command, correlation_id)  # an empty batch takes any record
+            acknowledged = turn.add(command, correlation_id, trace)  # an empty batch takes any
             assert acknowledged is not None
         return acknowledged
 

@@ -6,6 +6,7 @@ import logging
 import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from itertools import islice
 from typing import NamedTuple, TypeVar
 
 import asyncpg
@@ -13,6 +14,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from aiokafka.structs import ConsumerRecord
+from opentelemetry.trace import SpanKind
 
 from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
 from consumer_service.lenient_records import install as read_records_leniently
@@ -22,9 +24,12 @@ from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
 from consumer_service.sink import apply_batch
+from shared import tracing
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
 from shared.messages import BadHeaders, Conflict, PoisonMessage, Row, decode_row
+from shared.schema import TABLE
+from shared.tracing import links_to, parent_of, span
 
 Record = ConsumerRecord[bytes, bytes]
 Batch = Mapping[TopicPartition, Sequence[Record]]
@@ -116,6 +121,8 @@ class ConsumeLoop:
         self._holding: dict[TopicPartition, asyncio.Task[None]] = {}
         self._epoch = 0  # one more at each revoke
         self._revoked_at: dict[TopicPartition, int] = {}
+        self._tracer = tracing.TRACER  # decided once: no span while tracing is off
+        self._max_links = tracing.max_links()
 
     def stop(self) -> None:
         self._stopping.set()
@@ -204,13 +211,46 @@ class ConsumeLoop:
 
     async def apply(self, batch: Prepared) -> None:
         """One transaction for the batch's rows, then commit exactly its offsets."""
+        if self._tracer is None:
+            await self._apply(batch)
+            return
+        # The span links every record's producer span, as many as the SDK keeps (128 unless
+        # OTEL_SPAN_LINK_COUNT_LIMIT says otherwise: the rest would be parsed to be dropped);
+        # it is the child of the first of them, so a command's own trace shows its batch.
+        headers = (header_text(r.headers, tracing.HEADER) for r in batch.records)
+        links = links_to(islice(filter(None, map(parent_of, headers)), self._max_links))
+        attributes: dict[str, str | int] = {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.destination.name": self._settings.kafka_consumer_topic,
+            "messaging.batch.message_count": batch.size,
+        }
+        name = f"process {self._settings.kafka_consumer_topic}"
+        parent = links[0].context if links else None
+        with span(self._tracer, name, SpanKind.CONSUMER, parent, links, attributes):
+            await self._apply(batch)
+
+    async def _write(self, rows: Sequence[Row]) -> tuple[int, list[int]]:
+        if self._tracer is None:
+            return await apply_batch(self._pool, rows)
+        attributes: dict[str, str | int] = {
+            "db.system.name": "postgresql",
+            "db.operation.name": "INSERT",
+            "db.collection.name": TABLE,
+            "db.operation.batch.size": len(rows),
+        }
+        with span(self._tracer, f"INSERT {TABLE}", SpanKind.CLIENT, attributes=attributes):
+            return await apply_batch(self._pool, rows)
+
+    async def _apply(self, batch: Prepared) -> None:
         rows = batch.rows
         started = time.perf_counter()
-        inserted, conflicts = await self._retry(
-            "database write", lambda: apply_batch(self._pool, rows)
-        )
+        inserted, conflicts = await self._retry("database write", lambda: self._write(rows))
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
+        if batch.records:
+            oldest_ms = min(record.timestamp for record in batch.records)
+            self.metrics.record_age.observe(max(0.0, time.time() - oldest_ms / 1000))
         self.metrics.records.labels("applied").inc(len(rows) - len(conflicts))
         self.progress.applied += len(rows) - len(conflicts)
         for index in conflicts:
@@ -482,3 +522,4 @@ class ConsumeLoop:
             return
         self.progress.committed.update(offsets)
         self.progress.last_commit_monotonic = time.monotonic()
+        self.progress.last_commit_time = time.time()

@@ -21,6 +21,7 @@ class Progress:
     dead_lettered: int = 0
     retries: int = 0
     last_commit_monotonic: float | None = None
+    last_commit_time: float | None = None  # the same moment, Unix time (for /metrics)
     committed: dict[TopicPartition, int] = field(default_factory=dict)
     paused: dict[TopicPartition, str] = field(default_factory=dict)  # why, per partition
     stopped: dict[TopicPartition, str] = field(default_factory=dict)  # paused, not transient

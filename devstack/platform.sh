@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole local platform: Kafka, PostgreSQL, topics, the three services.
+# The whole local platform: Kafka, PostgreSQL, topics, the three services; with OBSERVE=1
+# also Jaeger and Prometheus (devstack/observe.sh), the services tracing to Jaeger.
 #   devstack/platform.sh up|down|status|infra
 #   devstack/platform.sh with COMMAND...   run COMMAND with the platform up; stop what was started
 source "$(dirname "$0")/common.sh"
@@ -35,6 +36,10 @@ ENV
 up() {
   infra
   write_env_file
+  if [[ "${OBSERVE:-}" == 1 ]]; then  # Jaeger and Prometheus first: the services trace to it
+    bash "$HERE/observe.sh" start
+    eval "$(bash "$HERE/observe.sh" env)"
+  fi
   bash "$HERE/services.sh" start
   cat <<INFO
 [devstack] ready:
@@ -48,6 +53,7 @@ INFO
 
 down() {
   bash "$HERE/services.sh" stop
+  bash "$HERE/observe.sh" stop
   bash "$HERE/kafka.sh" stop
   # A database kept outside the checkout goes with `make down` (postgres.sh); the topics then
   # go too, so the next `make up` starts with both empty rather than a topic whose group

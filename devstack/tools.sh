@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Offline checking tools for the Helm chart (deploy/helm), each installed only when missing:
+# Offline checking tools for the Helm chart (deploy/helm) and the alert rules
+# (deploy/prometheus), each installed only when missing:
 #   helm         built from the Go module proxy   -> .local/tools/helm
 #   kubeconform  built from the Go module proxy   -> .local/tools/kubeconform
+#   promtool     built from the Go module proxy   -> .local/tools/promtool
 #   kubernetes-validate (PyPI, into .venv)         -> ships the Kubernetes JSON schemas
 #   .local/tools/k8s-schemas/                      -> those schemas, laid out for kubeconform
 # Only package registries are reachable here, so nothing is downloaded at check time:
@@ -10,7 +12,10 @@
 #   bash devstack/tools.sh          install what is missing; says what is there (on stderr)
 #   bash devstack/tools.sh --env    the same, then prints shell assignments on stdout:
 #                                   HELM, KUBECONFORM, KUBE_VERSION, SCHEMA_LOCATION,
-#                                   KUBERNETES_VALIDATE
+#                                   KUBERNETES_VALIDATE, PROMTOOL
+#   bash devstack/tools.sh promtool only promtool (what `make rules-lint` needs)
+#   bash devstack/tools.sh observe  promtool, prometheus and jaeger (`make up OBSERVE=1`);
+#                                   prints PROMETHEUS and JAEGER
 #
 # The Go builds take a few minutes on 2 cores the first time (later runs find the binaries).
 set -euo pipefail
@@ -22,6 +27,9 @@ PYTHON="${PYTHON:-python3}"
 
 HELM_VERSION=v3.21.4                 # helm.sh/helm/v3
 KUBECONFORM_VERSION=v0.7.0           # github.com/yannh/kubeconform
+# Prometheus 3.16.0: its Go module is github.com/prometheus/prometheus v0.316.0 (v0.3XX.Y is 3.XX.Y)
+PROMTOOL_VERSION=3.16.0
+PROMETHEUS_MODULE_VERSION=v0.316.0
 KUBERNETES_VALIDATE_VERSION=1.37.0   # PyPI; ships schemas for Kubernetes 1.25 … 1.37
 # The Kubernetes version the chart is checked against (any one kubernetes-validate ships).
 KUBE_VERSION="${KUBE_VERSION:-1.33.0}"
@@ -63,6 +71,47 @@ helm_ldflags() {
     printf -- ' -X %s.k8sVersionMajor=1 -X %s.k8sVersionMinor=%s' "$pkg" "$pkg" "$minor"
   done
 }
+
+# promtool: the version stamped in as Prometheus' release build does ("promtool, version X").
+promtool_version() {
+  "$TOOLS/promtool" --version 2>/dev/null | sed -n 's/^promtool, version \([^ ]*\).*/\1/p' || true
+}
+if [[ "$(promtool_version)" != "$PROMTOOL_VERSION" ]]; then
+  go_build promtool github.com/prometheus/prometheus/cmd/promtool "$PROMETHEUS_MODULE_VERSION" \
+    "-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION"
+  [[ "$(promtool_version)" == "$PROMTOOL_VERSION" ]] \
+    || die "$TOOLS/promtool does not report $PROMTOOL_VERSION"
+  say "promtool $PROMTOOL_VERSION -> $TOOLS/promtool"
+fi
+if [[ "${1:-}" == "promtool" ]]; then
+  printf 'PROMTOOL=%q\n' "$TOOLS/promtool"
+  exit 0
+fi
+
+# Prometheus (its API; the web UI's assets are not built) and Jaeger v2 for OBSERVE=1.
+# Jaeger's go.mod has a replace directive, which `go install pkg@version` refuses: it is built
+# from its module as the proxy serves it, in the module cache.
+JAEGER_MODULE_VERSION=v1.76.0  # github.com/jaegertracing/jaeger; its cmd/jaeger is Jaeger v2
+if [[ "${1:-}" == "observe" ]]; then
+  if [[ "$("$TOOLS/prometheus" --version 2>/dev/null | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')" \
+        != "$PROMTOOL_VERSION" ]]; then
+    go_build prometheus github.com/prometheus/prometheus/cmd/prometheus \
+      "$PROMETHEUS_MODULE_VERSION" "-X github.com/prometheus/common/version.Version=$PROMTOOL_VERSION"
+  fi
+  stamp="$TOOLS/.jaeger-$JAEGER_MODULE_VERSION"
+  if [[ ! -x "$TOOLS/jaeger" || ! -f "$stamp" ]]; then
+    say "building jaeger from github.com/jaegertracing/jaeger $JAEGER_MODULE_VERSION (many minutes)"
+    dir=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" \
+      | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
+    [[ -d "$dir" ]] || die "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION not downloaded"
+    (cd "$dir" && GOFLAGS="-mod=mod -p=1" CGO_ENABLED=0 nice -n 10 \
+      go build -trimpath -ldflags="-s -w" -o "$TOOLS/jaeger" ./cmd/jaeger) \
+      || die "could not build jaeger"
+    touch "$stamp"
+  fi
+  printf 'PROMETHEUS=%q\nJAEGER=%q\n' "$TOOLS/prometheus" "$TOOLS/jaeger"
+  exit 0
+fi
 
 if [[ "$(helm_version)" != "$HELM_VERSION" ]]; then
   command -v go >/dev/null || die "go is needed to build helm (Go module proxy)"
@@ -146,4 +195,5 @@ if [[ "${1:-}" == "--env" ]]; then
   printf 'KUBE_VERSION=%q\n' "$KUBE_VERSION"
   printf 'SCHEMA_LOCATION=%q\n' "$SCHEMA_LOCATION"
   printf 'KUBERNETES_VALIDATE=%q\n' "$VENV/bin/kubernetes-validate"
+  printf 'PROMTOOL=%q\n' "$TOOLS/promtool"
 fi

@@ -43,27 +43,31 @@ async def test_openapi_documents_success_and_problem_responses(
         (
             COMMAND_URL,
             [
-                "http_requests_total",
-                "http_request_duration_seconds",
-                "kafka_produced_messages_total",
-                "kafka_produce_latency_seconds",
+                "timestamp_http_requests_total",
+                "timestamp_http_request_duration_seconds",
+                "timestamp_kafka_produced_messages_total",
+                "timestamp_kafka_produce_duration_seconds",
             ],
         ),
         (
             CONSUMER_URL,
             [
-                "consumer_records_total",
-                "consumer_batch_size",
-                "consumer_apply_latency_seconds",
-                "consumer_dead_letters_total",
-                "consumer_retries_total",
-                "consumer_lag_records",
-                "db_pool_connections",
+                "timestamp_consumer_records_total",
+                "timestamp_consumer_batch_records",
+                "timestamp_consumer_apply_duration_seconds",
+                "timestamp_consumer_dead_letters_total",
+                "timestamp_consumer_retries_total",
+                "timestamp_consumer_lag_records",
+                "timestamp_db_pool_connections",
             ],
         ),
         (
             QUERY_URL,
-            ["http_requests_total", "http_request_duration_seconds", "db_pool_connections"],
+            [
+                "timestamp_http_requests_total",
+                "timestamp_http_request_duration_seconds",
+                "timestamp_db_pool_connections",
+            ],
         ),
     ],
 )
@@ -72,7 +76,7 @@ async def test_metrics_are_exposed(http: httpx.AsyncClient, url: str, names: lis
     response = await http.get(f"{url}/metrics")
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
-    for name in names:
+    for name in [*names, "process_cpu_seconds_total", "python_gc_collections_total"]:
         assert f"# HELP {name} " in response.text, name
 
 

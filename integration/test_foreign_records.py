@@ -205,10 +205,8 @@ async def test_case3_a_missing_dlq_stops_only_its_partition_loudly(
     )
     assert f"{topic}-0: dlq topic missing" in str(kafka["detail"])
     metrics = (await http.get(f"{consumer.url}/metrics")).text
-    assert (
-        f'consumer_partition_stopped{{partition="{topic}-0",reason="dlq topic missing"}} 1'
-        in metrics
-    )
+    stopped = f'partition="{topic}-0",reason="dlq topic missing"'
+    assert f"timestamp_consumer_partition_stopped{{{stopped}}} 1" in metrics
     assert await count_rows(db, [str(behind.command_id)]) == 0, "nothing passes the stuck record"
     errors = [line for line in consumer.log_lines() if "partition stopped" in line]
     assert len(errors) == 1, "one ERROR line a minute, not one per attempt"

@@ -118,8 +118,9 @@ async def test_a_thousand_waiters_cost_little(
     waiters = [asyncio.create_task(wait_for(command)) for command in commands]
     await eventually(lambda: _at_least(http, 1000), 15, "1,000 waiting GETs")
     metrics = (await http.get(f"{QUERY_URL}/metrics")).text
-    assert 'db_pool_connections{state="open"}' in metrics
-    open_connections = float(metrics.split('db_pool_connections{state="open"} ')[1].split()[0])
+    assert 'timestamp_db_pool_connections{state="open"}' in metrics
+    opened = metrics.split('timestamp_db_pool_connections{state="open"} ')[1]
+    open_connections = float(opened.split()[0])
     assert open_connections <= 10, "a connection per waiter"
     await produce(kafka_settings, MAIN_TOPIC, commands)
     statuses = await asyncio.gather(*waiters)

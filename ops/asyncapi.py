@@ -34,6 +34,7 @@ from shared.kafka import dead_letter_topic
 from shared.messages import PoisonMessage, TimestampCommand, decode_command
 from shared.settings import DEFAULT_GROUP, DEFAULT_TOPIC, KafkaSettings
 from shared.timestamps import EXAMPLE, parse_rfc3339
+from shared.tracing import HEADER as TRACE_HEADER
 
 ASYNCAPI_VERSION = "3.0.0"
 KAFKA_BINDING_VERSION = "0.5.0"
@@ -147,7 +148,22 @@ def _correlation_header() -> dict[str, str]:
 
 
 def command_headers_schema() -> dict[str, Any]:
-    return {"type": "object", "properties": {KAFKA_HEADER: _correlation_header()}}
+    return {
+        "type": "object",
+        "properties": {KAFKA_HEADER: _correlation_header(), TRACE_HEADER: _trace_header()},
+    }
+
+
+def _trace_header() -> dict[str, Any]:
+    return {
+        "type": "string",
+        "pattern": "^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$",
+        "description": (
+            "W3C trace context of the command's producer span, set when tracing is on (the "
+            "OTEL_* variables): the consumer's batch span links to it. Optional; one that is "
+            "absent or invalid is ignored."
+        ),
+    }
 
 
 def poison_class_names() -> list[str]:

@@ -7,13 +7,16 @@ import uuid
 from functools import partial
 from urllib.parse import parse_qsl
 
+from opentelemetry.trace import Tracer
 from starlette.types import Scope
 
 from query_service.lookups import Record, RecordLookups
 from query_service.waiting import RecordWaiters, WaitEnded
+from shared import tracing
 from shared.answers import Answer
 from shared.db import DATABASE_DOWN
 from shared.problems import problem_answer
+from shared.schema import TABLE
 
 
 async def read_record(scope: Scope, record_id: str) -> Answer:
@@ -27,7 +30,9 @@ async def read_record(scope: Scope, record_id: str) -> Answer:
     except ValueError as error:
         return problem_answer(400, "Invalid wait", str(error))
     try:
-        if wait:
+        if wait and tracing.TRACER is not None:
+            record = await traced_wait(tracing.TRACER, key, wait, state.lookups, state.waiters)
+        elif wait:
             record = await wait_for(key, wait, state.lookups, state.waiters)
         else:
             record = await state.lookups.get(key)
@@ -82,6 +87,18 @@ async def wait_for(
     if not looked.done():
         return await looked  # the first look is still out: no second one behind it
     return await lookups.get(key)  # one last look: a notification lost with its connection
+
+
+async def traced_wait(
+    tracer: Tracer, key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
+) -> Record | None:
+    """`wait_for` in a span of the request's trace: the NOTIFY that wakes it (or the look that
+    finds the record first) ends it, and says whether the record came."""
+    attributes = {"db.system.name": "postgresql", "db.collection.name": TABLE}
+    with tracing.span(tracer, f"wait {TABLE}", attributes=attributes) as waiting:
+        record = await wait_for(key, wait, lookups, waiters)
+        waiting.set_attribute("timestamp.record.found", record is not None)
+        return record
 
 
 def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:

@@ -5,7 +5,7 @@ from contextlib import AbstractAsyncContextManager
 from importlib.metadata import version
 
 from fastapi import APIRouter, FastAPI
-from prometheus_client import CollectorRegistry
+from prometheus_client import CollectorRegistry, GCCollector, ProcessCollector
 
 from shared.docs import install_docs
 from shared.edge import EdgeMiddleware
@@ -52,6 +52,8 @@ def build_app(
     install_problem_handlers(app)
     document_problems(app)
     registry = CollectorRegistry()
+    ProcessCollector(registry=registry)  # process_*: CPU, memory, open files, start time
+    GCCollector(registry=registry)  # python_gc_*
     limits = RequestLimits(
         settings.max_path_bytes,
         settings.max_header_bytes,

@@ -1,4 +1,5 @@
-"""The one ASGI layer in front of every app: input limits, correlation id, HTTP metrics.
+"""The one ASGI layer in front of every app: input limits, correlation id, HTTP metrics, and
+the request's span when tracing is on (shared/http_span.py).
 
 One layer, not three: each layer costs a coroutine and a wrapped `send` per request, and on
 two cores that was a measurable share of a request. The fast lane (shared/fast_lane.py) calls
@@ -8,7 +9,8 @@ import time
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from shared.answers import Answer
+from shared import tracing
+from shared.answers import Answer, Headers
 from shared.correlation import (
     HEADER,
     InvalidCorrelationId,
@@ -16,6 +18,7 @@ from shared.correlation import (
     correlation_header,
     parse_correlation_id,
 )
+from shared.http_span import server_span
 from shared.ids import random_uuid
 from shared.limits import RequestLimits
 from shared.metrics import HttpMetrics
@@ -44,20 +47,29 @@ class EdgeMiddleware:
         self.app = app
         self._limits = limits
         self._metrics = metrics
+        self._tracer = tracing.TRACER  # decided once: no span, no context while it is off
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
-            return
+        elif self._tracer is None:
+            await self._edge(scope, receive, send, ())
+        else:
+            with server_span(self._tracer, scope) as traced:
+                traced.status = await self._edge(scope, receive, send, (traced.header,))
+
+    async def _edge(self, scope: Scope, receive: Receive, send: Send, extra: Headers) -> int:
+        """Serve the request; the status it was answered with."""
         started = time.perf_counter()
         status = 500
         refused, echoed = admit(scope, self._limits)
+        added = (echoed, *extra)
 
         async def answer(message: Message) -> None:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                message["headers"] = [*message.get("headers", []), echoed]
+                message["headers"] = [*message.get("headers", []), *added]
             await send(message)
 
         try:
@@ -65,6 +77,7 @@ class EdgeMiddleware:
                 await self.app(scope, receive, answer)
             else:
                 status = refused.status
-                await refused.send(send, (echoed,))
+                await refused.send(send, added)
         finally:
             self._metrics.observe(scope, status, time.perf_counter() - started)
+        return status

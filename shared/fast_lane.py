@@ -16,8 +16,10 @@ from fastapi import FastAPI
 from starlette.routing import BaseRoute
 from starlette.types import Receive, Scope, Send
 
-from shared.answers import Answer
+from shared import tracing
+from shared.answers import Answer, Headers
 from shared.edge import admit
+from shared.http_span import server_span
 from shared.limits import RequestLimits
 from shared.metrics import HttpMetrics
 from shared.problems import unexpected
@@ -61,6 +63,10 @@ class FastLane:
                 self._prefixed.append((lane.method, prefix, target))
             else:
                 self._exact[(lane.method, lane.path)] = target
+        self._tracer = tracing.TRACER  # decided once: no span, no context while it is off
+        self.serve: Callable[[_Target, str, Scope, Send], Awaitable[object]] = (
+            self._serve if self._tracer is None else self._serve_traced
+        )
 
     def match(self, scope: Scope) -> tuple[_Target, str] | None:
         method: str = scope["method"]
@@ -75,7 +81,17 @@ class FastLane:
                     return target, parameter
         return None
 
-    async def serve(self, target: _Target, parameter: str, scope: Scope, send: Send) -> None:
+    async def _serve_traced(
+        self, target: _Target, parameter: str, scope: Scope, send: Send
+    ) -> None:
+        assert self._tracer is not None
+        with server_span(self._tracer, scope) as traced:
+            traced.status = await self._serve(target, parameter, scope, send, (traced.header,))
+
+    async def _serve(
+        self, target: _Target, parameter: str, scope: Scope, send: Send, extra: Headers = ()
+    ) -> int:
+        """Serve the request; the status it was answered with."""
         started = time.perf_counter()
         answer, echoed = admit(scope, self._limits)
         scope["app"] = self._app
@@ -86,9 +102,10 @@ class FastLane:
             except Exception as error:  # what FastAPI's last exception handler does
                 answer = unexpected(error)
         try:
-            await answer.send(send, (echoed,))
+            await answer.send(send, (echoed, *extra))
         finally:
             self._metrics.observe(scope, answer.status, time.perf_counter() - started)
+        return answer.status
 
 
 def _documented(app: FastAPI, lane: LaneRoute) -> BaseRoute | None:

@@ -7,6 +7,7 @@ from typing import Any
 
 import orjson
 import structlog
+from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
 
@@ -22,8 +23,20 @@ def _service_adder(service: str) -> Processor:
     return add_service
 
 
-def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
-    """Route structlog and the standard library (uvicorn, aiokafka) to one renderer."""
+def add_trace_ids(_: WrappedLogger, __: str, event: EventDict) -> EventDict:
+    """The ids of the span the line is written in, if any."""
+    span_context = trace.get_current_span().get_span_context()
+    if span_context.is_valid:
+        event["trace_id"] = f"{span_context.trace_id:032x}"
+        event["span_id"] = f"{span_context.span_id:016x}"
+    return event
+
+
+def configure_logging(
+    service: str, level: str = "INFO", fmt: str = "auto", traced: bool = False
+) -> None:
+    """Route structlog and the standard library (uvicorn, aiokafka) to one renderer.
+    `traced`: tracing is on, and lines written inside a span carry its ids."""
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # a log line is visible when written
     console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
@@ -32,6 +45,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _service_adder(service),
+        *([add_trace_ids] if traced else []),
     ]
     renderer: Processor = (
         structlog.dev.ConsoleRenderer()

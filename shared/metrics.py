@@ -26,13 +26,13 @@ class HttpMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self._requests = Counter(
-            "http_requests_total",
+            "timestamp_http_requests_total",
             "HTTP requests answered",
             ["method", "route", "status"],
             registry=registry,
         )
         self._latency = Histogram(
-            "http_request_duration_seconds",
+            "timestamp_http_request_duration_seconds",
             "Time to answer an HTTP request",
             ["method", "route"],
             buckets=LATENCY_BUCKETS,
@@ -81,7 +81,7 @@ class PoolCollector(Collector):
         if pool is None:
             return []
         size = GaugeMetricFamily(
-            "db_pool_connections", "Connections in the asyncpg pool", labels=["state"]
+            "timestamp_db_pool_connections", "Connections in the asyncpg pool", labels=["state"]
         )
         size.add_metric(["open"], pool.get_size())
         size.add_metric(["idle"], pool.get_idle_size())

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from shared.logging import configure_logging
 from shared.settings import ServiceSettings, load_settings
 from shared.stopping import StopHooks, stop_hooks
+from shared.tracing import start_tracing, stop_tracing
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -63,5 +64,9 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
 def run_service(name: str, kind: type[S], create_app: Callable[[S], FastAPI]) -> None:
     settings = load_settings(kind)
-    configure_logging(name, settings.log_level, settings.log_format)
-    serve(create_app(settings), settings)
+    traced = start_tracing(f"timestamp-{name.replace('_', '-')}")
+    configure_logging(name, settings.log_level, settings.log_format, traced)
+    try:
+        serve(create_app(settings), settings)
+    finally:
+        stop_tracing()

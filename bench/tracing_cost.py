@@ -1,0 +1,167 @@
+"""What tracing costs per command, in CPU time of the process (its threads too, so the SDK's
+export thread counts; other processes' load does not): the command service's fast lane (its real
+publisher, a producer that acknowledges at once) and the consumer's per-batch apply (a sink
+that writes nothing), each with tracing off and on (100 % sampled, spans OTLP-encoded in the
+SDK's batch processor as the OTLP exporter would, but not sent: the network is not measured).
+
+    python -m bench.tracing_cost [--commands 20000] [--batch 500]
+"""
+
+import argparse
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from aiokafka.structs import ConsumerRecord
+from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
+from opentelemetry.sdk.resources import Resource
+from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
+from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
+from prometheus_client import CollectorRegistry
+
+from command_service.app import create_app
+from command_service.publisher import CommandPublisher
+from command_service.settings import CommandSettings
+from consumer_service import loop as loop_module
+from consumer_service.loop import ConsumeLoop, Prepared
+from consumer_service.metrics import ConsumerMetrics
+from consumer_service.settings import ConsumerSettings
+from shared import tracing
+from shared.logging import configure_logging
+from shared.messages import Row, decode_row
+
+
+class EncodingExporter(SpanExporter):
+    """Does the OTLP exporter's CPU work (protobuf encoding) and drops the bytes."""
+
+    def export(self, spans: Sequence[ReadableSpan]) -> SpanExportResult:
+        encode_spans(spans).SerializeToString()
+        return SpanExportResult.SUCCESS
+
+
+class AckingProducer:
+    class Batch:
+        def append(self, **_: Any) -> object:
+            return object()
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2}
+
+    def create_batch(self) -> "AckingProducer.Batch":
+        return self.Batch()
+
+    async def send_batch(
+        self, batch: object, topic: str, *, partition: int
+    ) -> asyncio.Future[None]:
+        done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        done.set_result(None)
+        return done
+
+
+async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
+    app = create_app(CommandSettings(kafka_linger_ms=0))
+    publisher = CommandPublisher(CommandSettings(kafka_linger_ms=0), AckingProducer)  # type: ignore[arg-type]
+    await publisher.start()
+    app.state.publisher = publisher
+    headers = [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            assert message["status"] == 200, message
+
+    def scope() -> dict[str, Any]:
+        return {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/v1/timestamp/2009-09-28T21:03:12Z",
+            "headers": headers,
+            "query_string": b"",
+            "http_version": "1.1",
+            "scheme": "http",
+        }
+
+    async def one() -> None:
+        await app(scope(), receive, send)  # type: ignore[arg-type]
+
+    for _ in range(500):  # warm-up
+        await one()
+    started = time.process_time()
+    for _ in range(count // 100):
+        await asyncio.gather(*(one() for _ in range(100)))
+    flush()  # the spans' export counts too
+    return count / (time.process_time() - started)
+
+
+async def batches_per_second(size: int, count: int, flush: Callable[[], object]) -> float:
+    async def sink(pool: object, rows: Sequence[Row]) -> tuple[int, list[int]]:
+        return len(rows), []
+
+    loop_module.apply_batch = sink  # type: ignore[assignment]
+    consumer: Any = type("C", (), {"assignment": lambda self: set(), "commit": None})()
+    settings = ConsumerSettings(offset_commit_interval_ms=60000)
+    loop = ConsumeLoop(consumer, None, None, settings, ConsumerMetrics(CollectorRegistry()))  # type: ignore[arg-type]
+    value = (
+        b'{"command_id":"6b1d4a1e-7a6c-4c2e-9a51-0f8b8d7c1a01","event_timestamp":'
+        b'"2001-02-03T04:05:06Z","accepted_at":"2001-02-03T04:05:06Z"}'
+    )
+    header = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
+    records = [
+        ConsumerRecord("t", 0, n, 0, 0, None, value, None, 0, 0, header) for n in range(size)
+    ]
+    rows = [decode_row(value)] * size
+    started = time.process_time()
+    for _ in range(count):
+        await loop.apply(Prepared(rows, records, {}, size, []))
+    flush()
+    return count / (time.process_time() - started)
+
+
+def traced(on: bool) -> TracerProvider | None:
+    if not on:
+        tracing.TRACER = None
+        return None
+    provider = TracerProvider(resource=Resource.create({"service.name": "bench"}))
+    provider.add_span_processor(BatchSpanProcessor(EncodingExporter()))
+    tracing.TRACER = provider.get_tracer("bench")
+    return provider
+
+
+async def main(commands: int, batch: int) -> None:
+    results: dict[str, dict[bool, float]] = {"commands": {}, "batches": {}}
+    for on in (False, True, False, True):  # twice each, interleaved: the best of two counts
+        provider = traced(on)
+        flush = provider.force_flush if provider is not None else lambda: None
+        rate = await commands_per_second(commands, flush)
+        results["commands"][on] = max(rate, results["commands"].get(on, 0))
+        rate = await batches_per_second(batch, 200, flush)
+        results["batches"][on] = max(rate, results["batches"].get(on, 0))
+        if provider is not None:
+            provider.shutdown()
+
+    off, on = results["commands"][False], results["commands"][True]
+    print(
+        f"command POST (fast lane): off {off:,.0f}/s, on {on:,.0f}/s: "
+        f"+{(1 / on - 1 / off) * 1e6:.1f} µs per command ({off / on - 1:.0%})"
+    )
+    off, on = results["batches"][False], results["batches"][True]
+    print(
+        f"consumer batch of {batch}: off {1e3 / off:.3f} ms, on {1e3 / on:.3f} ms: "
+        f"+{(1 / on - 1 / off) * 1e6 / batch:.2f} µs per record"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--commands", type=int, default=20000)
+    parser.add_argument("--batch", type=int, default=500)
+    arguments = parser.parse_args()
+    configure_logging("bench", "WARNING", "json")
+    asyncio.run(main(arguments.commands, arguments.batch))
