@@ -67,11 +67,16 @@ PROPS
 JAVA_ARGS=(-Xms128m -Xmx256m -XX:+UseG1GC -XX:MaxDirectMemorySize=64m -Djava.awt.headless=true
            -Dlog4j2.configurationFile="$LOCAL/kafka/log4j2.properties" -cp "$LIBS/*")
 
-format_storage() {
-  local n=$1 id_file="$CLUSTER_HOME/cluster.id"
-  [[ -f "$CLUSTER_HOME/node$n/data/meta.properties" ]] && return 0
+cluster_id() {
+  local id_file="$CLUSTER_HOME/cluster.id"
   [[ -f "$id_file" ]] || python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$id_file"
-  java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$(cat "$id_file")" \
+  cat "$id_file"
+}
+
+format_storage() {
+  local n=$1
+  [[ -f "$CLUSTER_HOME/node$n/data/meta.properties" ]] && return 0
+  java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$(cluster_id)" \
     -c "$CLUSTER_HOME/node$n/server.properties" >>"$(node_log "$n")" 2>&1 \
     || die "formatting node $n failed; see $(node_log "$n")"
 }
@@ -93,7 +98,12 @@ start_node() {
 start() {
   bash "$ROOT/devstack/kafka.sh" fetch
   mkdir -p "$LOCAL/kafka" && cp "$ROOT/devstack/kafka/log4j2.properties" "$LOCAL/kafka/log4j2.properties"
-  local n
+  local n formatting=()
+  mkdir -p "$CLUSTER_HOME" && cluster_id >/dev/null
+  for n in 1 2 3; do  # a format is a JVM run of its own: the three at once
+    pid_alive "node$n" || { write_config "$n"; format_storage "$n" & formatting+=($!); }
+  done
+  for n in "${formatting[@]}"; do wait "$n" || exit 1; done
   for n in 1 2 3; do start_node "$n"; done
   for n in 1 2 3; do
     wait_for "node $n" 120 port_open "${PORTS[n - 1]}" \
