@@ -79,7 +79,11 @@ class Cluster:
     async def kill(self, node: int) -> None:
         """kill -9, and wait until the process is gone."""
         self._signal(node, signal.SIGKILL)
-        await eventually(lambda: _false(self.alive(node)), 30, f"node {node} to die")
+
+        async def dead() -> bool:
+            return not self.alive(node)
+
+        await eventually(dead, 30, f"node {node} to die")
 
     def pause(self, node: int) -> None:
         self._signal(node, signal.SIGSTOP)
@@ -136,7 +140,3 @@ class Cluster:
             return True
 
         await eventually(complete, timeout, f"every replica of {', '.join(topics)} in sync")
-
-
-async def _false(value: bool) -> bool:
-    return not value
