@@ -10,6 +10,7 @@ reference's, and the p99 of windows with each kind of event against windows with
 
 import argparse
 import asyncio
+import os
 import subprocess
 import sys
 import time
@@ -41,6 +42,7 @@ class Samples:
     t_s: list[float] = field(default_factory=list)
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
     events: dict[str, list[int]] = field(default_factory=dict)  # cumulative counters
+    load1: list[float] = field(default_factory=list)  # the machine's 1-minute load average
 
 
 def rss_mb(pid: int) -> float:
@@ -99,6 +101,7 @@ def e2e(stack: Stack, rate: int, seconds: float, workdir: Path, name: str) -> su
 
 def sample(stack: Stack, topic: str, db_url: str, samples: Samples, started: float) -> None:
     samples.t_s.append(round(time.monotonic() - started, 1))
+    samples.load1.append(os.getloadavg()[0])
     for name, pid in stack.pids().items():
         samples.rss_mb.setdefault(name, []).append(round(rss_mb(pid), 2))
     counters = asyncio.run(pg_counters(db_url))
@@ -131,6 +134,9 @@ def rss_verdict(samples: Samples) -> dict[str, dict[str, float]]:
             "first_mb": values[0],
             "last_mb": values[-1],
             "max_mb": max(series),
+            "largest_10s_step_mb": round(
+                max(b - a for a, b in zip(values, values[1:], strict=False)), 2
+            ),
         }
     return out
 
@@ -155,6 +161,25 @@ def attribution(samples: Samples, windows: list[dict[str, float]]) -> dict[str, 
             "p99_ms_without": round(sum(miss) / len(miss), 1) if miss else None,
         }
     return out
+
+
+def load_correlation(samples: Samples, windows: list[dict[str, float]]) -> float | None:
+    """Pearson correlation of each window's p99 with the machine's load average then: near 1
+    when the tail follows what else runs on the machine rather than the system itself."""
+    p99_at = {round(w["t_s"]): w["p99_ms"] for w in windows}
+    pairs = [
+        (load, p99_at[key])
+        for t, load in zip(samples.t_s, samples.load1, strict=True)
+        if (key := round(t / SAMPLE_S) * round(SAMPLE_S)) in p99_at
+    ]
+    if len(pairs) < 3:
+        return None
+    loads, p99s = [pair[0] for pair in pairs], [pair[1] for pair in pairs]
+    mean_l, mean_p = sum(loads) / len(loads), sum(p99s) / len(p99s)
+    cov = sum((a - mean_l) * (b - mean_p) for a, b in pairs)
+    var_l = sum((a - mean_l) ** 2 for a in loads)
+    var_p = sum((b - mean_p) ** 2 for b in p99s)
+    return round(cov / (var_l * var_p) ** 0.5, 2) if var_l and var_p else None
 
 
 def run_phase(
@@ -218,10 +243,16 @@ def main() -> None:
         "p99_ratio": round(soak["latency"]["p99_ms"] / reference["latency"]["p99_ms"], 2),
         "rss": rss_verdict(samples),
         "tail_causes": attribution(samples, windows),
+        "p99_load_correlation": load_correlation(samples, windows),
         "reference": reference,
         "soak": soak,
         "windows": windows,
-        "samples": {"t_s": samples.t_s, "rss_mb": samples.rss_mb, "events": samples.events},
+        "samples": {
+            "t_s": samples.t_s,
+            "rss_mb": samples.rss_mb,
+            "events": samples.events,
+            "load1": samples.load1,
+        },
     }
     stamp = document["date"].replace(":", "-").replace("+00-00", "Z")
     RESULTS.mkdir(parents=True, exist_ok=True)

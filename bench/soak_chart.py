@@ -35,6 +35,11 @@ def render(doc: dict[str, Any], path: Path) -> Path:
         moments = [samples["t_s"][i] for i in range(1, len(counts)) if counts[i] > counts[i - 1]]
         for n, moment in enumerate(moments):
             p99.axvline(moment, color=color, alpha=0.5, label=name if n == 0 else None)
+    if "load1" in samples:
+        machine = p99.twinx()
+        machine.plot(samples["t_s"], samples["load1"], color="#9e9e9e", linewidth=1)
+        machine.set_ylabel("machine load average (grey)")
+        machine.set_ylim(bottom=0)
     p99.set_ylabel("POST → GET ?wait p99 per 10 s (ms)")
     p99.set_xlabel("seconds into the soak")
     p99.set_yscale("log")
