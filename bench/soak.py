@@ -54,7 +54,7 @@ def rss_mb(pid: int) -> float:
 
 def gen2_collections(url: str) -> int:
     """python_gc_collections_total{generation="2"} from a service's /metrics."""
-    _, body = http_get(url + "/metrics")
+    _, body = http_get(url + "/metrics", timeout=8)
     for line in body.decode().splitlines():
         if line.startswith('python_gc_collections_total{generation="2"}'):
             return int(float(line.split()[-1]))
@@ -104,12 +104,17 @@ def sample(stack: Stack, topic: str, db_url: str, samples: Samples, started: flo
     samples.load1.append(os.getloadavg()[0])
     for name, pid in stack.pids().items():
         samples.rss_mb.setdefault(name, []).append(round(rss_mb(pid), 2))
-    counters = asyncio.run(pg_counters(db_url))
-    counters["kafka_segment"] = kafka_segments(topic)
-    for service in stack.services:
-        counters[f"gc2_{service.name.rsplit('-', 1)[-1]}"] = gen2_collections(service.url)
-    for name, value in counters.items():
-        samples.events.setdefault(name, []).append(value)
+    counters = {"kafka_segment": kafka_segments(topic)}
+    try:
+        counters |= asyncio.run(pg_counters(db_url))
+        for service in stack.services:
+            counters[f"gc2_{service.name.rsplit('-', 1)[-1]}"] = gen2_collections(service.url)
+    except (OSError, TimeoutError) as error:  # a stalled service or database: counted next time
+        say(f"  a counter could not be read at {samples.t_s[-1]:.0f} s: {error!r}")
+    for name, value in counters.items():  # one missed at the first samples: its first value
+        samples.events.setdefault(name, [value] * (len(samples.t_s) - 1))
+    for name, series in samples.events.items():
+        series.append(counters.get(name, series[-1]))
 
 
 def slope_mb_per_min(t_s: list[float], values: list[float]) -> float:
@@ -188,12 +193,17 @@ def run_phase(
     say(f"{name}: {args.rate}/s for {seconds:g} s")
     samples, started = Samples(), time.monotonic()
     process = e2e(stack, args.rate, seconds, workdir, name)
-    while process.poll() is None:
-        sample(stack, args.topic, args.db_url, samples, started)
-        try:
-            process.wait(SAMPLE_S - (time.monotonic() - started) % SAMPLE_S)
-        except subprocess.TimeoutExpired:
-            pass
+    try:
+        while process.poll() is None:
+            sample(stack, args.topic, args.db_url, samples, started)
+            try:
+                process.wait(SAMPLE_S - (time.monotonic() - started) % SAMPLE_S)
+            except subprocess.TimeoutExpired:
+                pass
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
     output = process.stdout.read() if process.stdout else ""
     if process.returncode != 0:
         raise RuntimeError(f"bench.e2e exited {process.returncode}")

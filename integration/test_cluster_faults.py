@@ -69,13 +69,6 @@ class Load:
             ingest(stack.post_url, 10**9, connections=16, stop=self._stop, result=self.result)
         )
 
-    @classmethod
-    async def steady(cls, stack: Stack) -> "Load":
-        """A load that has had its first commands acknowledged."""
-        load = cls(stack)
-        await load.acks_sent_after(0.0, "the first acknowledged commands")
-        return load
-
     async def acks_sent_after(self, moment: float, what: str, timeout: float = 90) -> None:
         """Until a request sent after `moment` is answered 200 (answers are appended as they
         come, so a recent one is near the end)."""
@@ -90,8 +83,23 @@ class Load:
             return len(self.result.acked) >= SIZE
 
         await eventually(enough, 600, f"{SIZE} acknowledged commands", every=0.1)
+        return await self.stop()
+
+    async def stop(self) -> IngestResult:
         self._stop.set()
         return await self._task
+
+
+@pytest.fixture
+async def load(stack: Stack) -> AsyncIterator[Load]:
+    """A steady ingest that has had its first commands acknowledged; stopped after the test
+    however it ends."""
+    load = Load(stack)
+    try:
+        await load.acks_sent_after(0.0, "the first acknowledged commands")
+        yield load
+    finally:
+        await load.stop()
 
 
 async def _all_delivered(stack: Stack, cluster: Cluster, db: asyncpg.Pool, load: Load) -> None:
@@ -118,9 +126,8 @@ async def test_topics_are_replicated_with_min_isr_2(stack: Stack, cluster: Clust
 
 
 async def test_leader_killed_repeatedly_loses_and_duplicates_nothing(
-    stack: Stack, cluster: Cluster, db: asyncpg.Pool
+    stack: Stack, cluster: Cluster, db: asyncpg.Pool, load: Load
 ) -> None:
-    load = await Load.steady(stack)
     for _ in range(KILLS):
         leader = await cluster.busiest_leader(stack.topic)
         await cluster.kill(leader)
@@ -131,9 +138,8 @@ async def test_leader_killed_repeatedly_loses_and_duplicates_nothing(
 
 
 async def test_paused_broker_loses_and_duplicates_nothing(
-    stack: Stack, cluster: Cluster, db: asyncpg.Pool
+    stack: Stack, cluster: Cluster, db: asyncpg.Pool, load: Load
 ) -> None:
-    load = await Load.steady(stack)
     zombie = await cluster.busiest_leader(stack.topic)
     cluster.pause(zombie)  # SIGSTOP: its sockets stay open, it answers nothing
     try:
@@ -152,9 +158,8 @@ async def test_paused_broker_loses_and_duplicates_nothing(
 
 
 async def test_two_of_three_down_answers_503_never_200_then_recovers(
-    stack: Stack, cluster: Cluster, db: asyncpg.Pool
+    stack: Stack, cluster: Cluster, db: asyncpg.Pool, load: Load
 ) -> None:
-    load = await Load.steady(stack)
     leader = await cluster.busiest_leader(stack.topic)
     down = [leader, next(node for node in NODES if node != leader)]
     for node in down:
@@ -175,9 +180,8 @@ async def test_two_of_three_down_answers_503_never_200_then_recovers(
 
 
 async def test_rolling_restart_under_load_fails_nothing_beyond_503(
-    stack: Stack, cluster: Cluster, db: asyncpg.Pool
+    stack: Stack, cluster: Cluster, db: asyncpg.Pool, load: Load
 ) -> None:
-    load = await Load.steady(stack)
     for node in NODES[:ROLLS]:
         await cluster.stop_node(node)
         await cluster.start_node(node)
