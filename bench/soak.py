@@ -114,7 +114,7 @@ def sample(stack: Stack, topic: str, db_url: str, samples: Samples, started: flo
     for name, value in counters.items():  # one missed at the first samples: its first value
         samples.events.setdefault(name, [value] * (len(samples.t_s) - 1))
     for name, series in samples.events.items():
-        series.append(counters.get(name, series[-1]))
+        series.append(counters[name] if name in counters else series[-1])
 
 
 def slope_mb_per_min(t_s: list[float], values: list[float]) -> float:
