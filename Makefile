@@ -56,11 +56,14 @@ test-unit: install
 test-integration: install packages
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
+# The cluster tests start their own three nodes (devstack/cluster.sh in .local/cluster-it).
 chaos: install packages
 	FAULT_SUITE_SIZE=100000 FAULT_SUITE_KILLS=20 FOREIGN_RECORDS=50000 HTTP_FUZZ_CASES=20000 \
+	CLUSTER_FAULT_SIZE=20000 CLUSTER_FAULT_KILLS=5 CLUSTER_FAULT_PAUSE_S=20 CLUSTER_FAULT_ROLLED=3 \
 		bash devstack/platform.sh with \
 		$(BIN)/pytest integration/test_faults.py integration/test_poison.py \
-		integration/test_foreign_records.py integration/test_http_fuzz.py --timeout 1800
+		integration/test_foreign_records.py integration/test_http_fuzz.py \
+		integration/test_cluster_faults.py --timeout 1800
 
 newman:
 	bash devstack/newman.sh
@@ -83,6 +86,11 @@ bench: install packages
 
 bench-quick: install packages
 	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick
+
+# 10 minutes at 500 commands/s after a 60-s reference run (bench/soak.py); not in make test.
+.PHONY: soak
+soak: install
+	bash devstack/platform.sh with $(BIN)/python -m bench.soak $(SOAK_ARGS)
 
 lock:
 	rm -rf .local/lockvenv && $(PYTHON) -m venv .local/lockvenv

@@ -6,8 +6,10 @@ moment the POST was written to the moment the GET returned the record. A command
 so an overloaded run cannot look fast by dropping its slowest commands.
 
     python -m bench.e2e --command URL --query URL --rate 500 --seconds 60 --ids-out FILE
+        [--series-out FILE --window-s 10]
 
-Prints one BENCHJSON line with latency percentiles and how far the generator lagged.
+Prints one BENCHJSON line with latency percentiles and how far the generator lagged; with
+--series-out, also the percentiles of each window of commands finished in it (the soak's).
 """
 
 import argparse
@@ -39,6 +41,19 @@ class Outcome:
     failed: list[float] = field(default_factory=list)  # POST written -> failure noticed
     ids: list[str] = field(default_factory=list)
     failures: Counter[str] = field(default_factory=Counter)
+    finished: list[tuple[float, float]] = field(default_factory=list)  # (done, latency), all
+
+
+def series(
+    finished: list[tuple[float, float]], started: float, window_s: float
+) -> list[dict[str, float]]:
+    """Latency percentiles of the commands that finished in each `window_s` since `started`."""
+    windows: dict[int, list[float]] = {}
+    for done, latency in finished:
+        windows.setdefault(int((done - started) // window_s), []).append(latency)
+    return [
+        {"t_s": (index + 1) * window_s, **summary_ms(windows[index])} for index in sorted(windows)
+    ]
 
 
 def _pool(url: str) -> Pool:
@@ -51,6 +66,7 @@ async def _one(intended: float, commands: Pool, queries: Pool, outcome: Outcome)
     outcome.lags.append(sent - intended)
     failure = await _roundtrip(commands, queries, outcome, sent)
     done = time.perf_counter()
+    outcome.finished.append((done, done - sent))
     if failure is not None:
         outcome.failures[failure] += 1
         outcome.failed.append(done - sent)
@@ -82,7 +98,10 @@ async def _roundtrip(commands: Pool, queries: Pool, outcome: Outcome, sent: floa
     return None
 
 
-async def run(command_url: str, query_url: str, rate: float, seconds: float) -> Outcome:
+async def run(
+    command_url: str, query_url: str, rate: float, seconds: float
+) -> tuple[Outcome, float]:
+    """The outcome, and the perf_counter moment the first command was due."""
     commands, queries = _pool(command_url), _pool(query_url)
     outcome = Outcome()
     tasks: set[asyncio.Task[None]] = set()
@@ -102,7 +121,7 @@ async def run(command_url: str, query_url: str, rate: float, seconds: float) -> 
     outcome.failed += [GIVE_UP_S + 15] * len(tasks)
     commands.close()
     queries.close()
-    return outcome
+    return outcome, started
 
 
 def main() -> None:
@@ -112,9 +131,14 @@ def main() -> None:
     parser.add_argument("--rate", type=float, required=True)
     parser.add_argument("--seconds", type=float, required=True)
     parser.add_argument("--ids-out", type=Path, required=True)
+    parser.add_argument("--series-out", type=Path)
+    parser.add_argument("--window-s", type=float, default=10.0)
     args = parser.parse_args()
-    outcome = uvloop.run(run(args.command, args.query, args.rate, args.seconds))
+    outcome, started = uvloop.run(run(args.command, args.query, args.rate, args.seconds))
     args.ids_out.write_text("\n".join(outcome.ids) + "\n")
+    if args.series_out is not None:
+        windows = series(outcome.finished, started, args.window_s)
+        args.series_out.write_bytes(orjson.dumps(windows))
     failures = {key: value for key, value in outcome.failures.items() if value}
     emit(
         {

@@ -3,13 +3,23 @@
 # also Jaeger and Prometheus (devstack/observe.sh), the services tracing to Jaeger.
 #   devstack/platform.sh up|down|status|infra
 #   devstack/platform.sh with COMMAND...   run COMMAND with the platform up; stop what was started
+# CLUSTER=3: three replicated KRaft nodes (devstack/cluster.sh) instead of the single one.
 source "$(dirname "$0")/common.sh"
 HERE="$ROOT/devstack"
+CLUSTER="${CLUSTER:-1}"
+[[ "$CLUSTER" == 1 || "$CLUSTER" == 3 ]] || die "CLUSTER is 1 (one Kafka node) or 3 (got $CLUSTER)"
+
+if [[ "$CLUSTER" == 3 ]]; then
+  KAFKA=cluster.sh REPLICATION=3 BOOTSTRAP=$(bash "$HERE/cluster.sh" bootstrap)
+  export KAFKA_BROKER=$BOOTSTRAP  # for the services, whatever the Makefile's default says
+else
+  KAFKA=kafka.sh REPLICATION=1 BOOTSTRAP="localhost:$KAFKA_PORT"
+fi
 
 infra() {
-  bash "$HERE/kafka.sh" start
+  bash "$HERE/$KAFKA" start
   bash "$HERE/postgres.sh" start
-  KAFKA_BROKER="localhost:$KAFKA_PORT" "$VENV/bin/timestamp-ops" topics ensure --partitions 6 \
+  KAFKA_BROKER=$BOOTSTRAP "$VENV/bin/timestamp-ops" topics ensure --partitions 6 --replication "$REPLICATION" \
     | sed 's/^/[devstack] topic /'
 }
 
@@ -25,7 +35,7 @@ write_env_file() {
   cat >"$ENV_FILE" <<ENV
 $ENV_MARKER
 # Variables set in the environment win over this file. Remove the first line to keep edits.
-KAFKA_BROKER=localhost:$KAFKA_PORT
+KAFKA_BROKER=$BOOTSTRAP
 DB_URL=postgresql://localhost:$PG_PORT/postgres
 DB_PASSWORD=$PG_PASSWORD
 DB_SSLMODE=disable
@@ -46,7 +56,7 @@ up() {
   command  POST http://localhost:${COMMAND_PORT:-7080}/api/v1/timestamp/2009-09-28T19:03:12Z
   query    GET  http://localhost:${QUERY_PORT:-7082}/api/v1/timestamp/<id>
   consumer      http://localhost:${CONSUMER_PORT:-7081}/ready
-  kafka         localhost:$KAFKA_PORT   postgres  postgresql://postgres@localhost:$PG_PORT/postgres
+  kafka         $BOOTSTRAP   postgres  postgresql://postgres@localhost:$PG_PORT/postgres
   logs          $LOGS/   pids  $RUN/
 INFO
 }
@@ -55,18 +65,19 @@ down() {
   bash "$HERE/services.sh" stop
   bash "$HERE/observe.sh" stop
   bash "$HERE/kafka.sh" stop
+  bash "$HERE/cluster.sh" stop
   # A database kept outside the checkout goes with `make down` (postgres.sh); the topics then
   # go too, so the next `make up` starts with both empty rather than a topic whose group
   # offsets say its records are in a table that is gone.
-  if [[ -L "$LOCAL/pg" && -d "$LOCAL/kafka/data" ]]; then
-    rm -rf "$LOCAL/kafka/data"
+  if [[ -L "$LOCAL/pg" && ( -d "$LOCAL/kafka/data" || -d "$LOCAL/cluster" ) ]]; then
+    rm -rf "$LOCAL/kafka/data" "$LOCAL/cluster"
     say "removed the Kafka data with the database"
   fi
   bash "$HERE/postgres.sh" down
 }
 
 running() {
-  bash "$HERE/kafka.sh" status && bash "$HERE/postgres.sh" status && bash "$HERE/services.sh" status
+  bash "$HERE/$KAFKA" status && bash "$HERE/postgres.sh" status && bash "$HERE/services.sh" status
 }
 
 with_platform() {

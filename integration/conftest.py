@@ -108,9 +108,15 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         return
     write = terminalreporter.write_line
     write("")
-    write(f"{'fault test':<66} {'acked':>8} {'rows':>8} {'dlq':>5} {'lost':>5} {'dup':>5}")
+    write(
+        f"{'fault test':<66} {'acked':>8} {'rows':>8} {'503s':>6} {'dlq':>5} {'lost':>5} {'dup':>5}"
+    )
     for r in REPORTS:
-        write(f"{r.test:<66} {r.acked:>8} {r.rows:>8} {r.dlq:>5} {r.lost:>5} {r.duplicated:>5}")
+        unavailable = "-" if r.unavailable is None else str(r.unavailable)
+        write(
+            f"{r.test:<66} {r.acked:>8} {r.rows:>8} {unavailable:>6} {r.dlq:>5} {r.lost:>5} "
+            f"{r.duplicated:>5}"
+        )
 
 
 SECRETS = [

@@ -47,6 +47,7 @@ class RawConnection:
 @dataclass
 class IngestResult:
     acked: list[str] = field(default_factory=list)
+    acked_sent_at: list[float] = field(default_factory=list)  # monotonic, each acked request's
     statuses: Counter[int | str] = field(default_factory=Counter)
     slowest_s: float = 0.0
     retry_after: set[str] = field(default_factory=set)
@@ -64,12 +65,14 @@ async def ingest(
     timeout: float = 30.0,
     stop: asyncio.Event | None = None,
     method: str = "POST",
+    result: IngestResult | None = None,
 ) -> IngestResult:
     """POST `count` commands over `connections` keep-alive connections; a failed request is
-    recorded (status or exception name), never retried, so only 200s count as acknowledged."""
+    recorded (status or exception name), never retried, so only 200s count as acknowledged.
+    Pass `result` to watch it fill while the load runs."""
     parts = urlsplit(url)
     host, port, path = parts.hostname or "127.0.0.1", parts.port or 80, parts.path or "/app"
-    result = IngestResult()
+    result = IngestResult() if result is None else result
     remaining = iter(range(count))
 
     async def worker() -> None:
@@ -90,6 +93,7 @@ async def ingest(
             result.statuses[status] += 1
             if status == 200:
                 result.acked.append(str(orjson.loads(body)["id"]))
+                result.acked_sent_at.append(started)
             elif "retry-after" in headers:
                 result.retry_after.add(headers["retry-after"])
         connection.close()
