@@ -6,10 +6,12 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 
+from consumer_service.lenient_records import install as read_records_leniently
 from shared.kafka import client_kwargs
 from shared.settings import KafkaSettings
 
 Record = ConsumerRecord[bytes, bytes]
+read_records_leniently()  # a header name that is not UTF-8 must not stop reconcile or dlq
 
 
 @dataclass(frozen=True)
