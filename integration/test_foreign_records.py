@@ -27,6 +27,7 @@ from ops.topics import KEEP_FOREVER
 from shared.kafka import client_kwargs, dead_letter_topic
 from shared.messages import TimestampCommand
 from shared.settings import KafkaSettings
+from tests.raw_names import RawHeaderName
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 FOREIGN = int(os.environ.get("FOREIGN_RECORDS", "5000"))
@@ -46,21 +47,6 @@ async def producer(kafka_settings: KafkaSettings) -> AsyncIterator[AIOKafkaProdu
     await producer.start()
     yield producer
     await producer.stop()
-
-
-class RawHeaderName(str):
-    """A header name written as these bytes, UTF-8 or not (as librdkafka or Java may write it):
-    aiokafka's Python batch builder writes `name.encode("utf-8")`."""
-
-    raw: bytes
-
-    def __new__(cls, raw: bytes) -> "RawHeaderName":
-        name = super().__new__(cls, raw.decode("latin-1"))
-        name.raw = raw
-        return name
-
-    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return self.raw
 
 
 @pytest.fixture

@@ -18,29 +18,16 @@ from consumer_service.lenient_records import (
     lenient_records,
     undecodable_header,
 )
+from tests.raw_names import RawHeaderName
 
 BAD = b"\xff\xfetrace"
 GZIP = DefaultRecordBase.CODEC_GZIP
 
 
-class RawName(str):
-    """Written as these bytes by aiokafka's Python builder (`name.encode("utf-8")`)."""
-
-    raw: bytes
-
-    def __new__(cls, raw: bytes) -> "RawName":
-        name = super().__new__(cls, raw.decode("latin-1"))
-        name.raw = raw
-        return name
-
-    def encode(self, encoding: str = "utf-8", errors: str = "strict") -> bytes:
-        return self.raw
-
-
 def batch(base: int, count: int, bad: set[int], codec: int = 0) -> bytes:
     builder = _DefaultRecordBatchBuilderPy(2, codec, 0, -1, -1, -1, 1 << 20)
     for i in range(count):
-        name = RawName(BAD) if i in bad else "correlationId"
+        name = RawHeaderName(BAD) if i in bad else "correlationId"
         builder.append(i, 1000 + i, None, b"v%d" % (base + i), [("a", None), (name, b"h")])
     data = bytearray(builder.build())
     data[:8] = base.to_bytes(8, "big")  # the broker's base offset: outside the CRC
