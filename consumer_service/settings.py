@@ -15,6 +15,8 @@ class ConsumerSettings(ServiceSettings, KafkaSettings, DatabaseSettings):
     server_port: int = Field(default=7081, ge=1, le=65535)
     kafka_consumer_topic: str = Field(default=DEFAULT_TOPIC, min_length=1)
     kafka_group_id: str = Field(default=DEFAULT_GROUP, min_length=1)
+    # One consume loop per process: the consumer scales by processes in its group.
+    web_concurrency: int = Field(default=1, ge=1, le=1)
     batch_max_records: int = Field(default=5000, ge=1, le=100_000)
     offset_commit_interval_ms: int = Field(default=100, ge=0, le=60_000)
     poll_timeout_ms: int = Field(default=100, ge=1, le=60_000)

@@ -13,6 +13,7 @@ from shared.logging import configure_logging
 from shared.settings import ServiceSettings, load_settings
 from shared.stopping import StopHooks, stop_hooks
 from shared.tracing import start_tracing, stop_tracing
+from shared.workers import Supervisor, bind
 
 S = TypeVar("S", bound=ServiceSettings)
 
@@ -37,8 +38,9 @@ class _Server(uvicorn.Server):
             self._captured_signals.clear()
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Blocks until SIGTERM/SIGINT; in-flight requests finish, then the lifespan closes."""
+def serve(app: FastAPI, settings: ServiceSettings, sock: socket.socket | None = None) -> None:
+    """Blocks until SIGTERM/SIGINT; in-flight requests finish, then the lifespan closes.
+    `sock`: a listening socket to accept on (a worker's) instead of binding one."""
     config = uvicorn.Config(
         app,
         host=settings.server_host,
@@ -59,14 +61,32 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
     config.load()  # the protocol and loop modules too (uvicorn skips loading it again)
     gc.collect()
     gc.freeze()
-    _Server(config, stop_hooks(app)).run()
+    _Server(config, stop_hooks(app)).run(sockets=None if sock is None else [sock])
 
 
 def run_service(name: str, kind: type[S], create_app: Callable[[S], FastAPI]) -> None:
+    """The service in this process, or in WEB_CONCURRENCY worker processes sharing its port."""
     settings = load_settings(kind)
+    if settings.web_concurrency == 1:
+        _run_worker(name, settings, create_app)
+        return
+    configure_logging(name, settings.log_level, settings.log_format, traced=False)
+    sock = bind(settings.server_host, settings.server_port)
+    supervisor = Supervisor(
+        settings.web_concurrency, lambda: _run_worker(name, settings, create_app, sock)
+    )
+    raise SystemExit(supervisor.run())
+
+
+def _run_worker(
+    name: str,
+    settings: S,
+    create_app: Callable[[S], FastAPI],
+    sock: socket.socket | None = None,
+) -> None:
     traced = start_tracing(f"timestamp-{name.replace('_', '-')}")
     configure_logging(name, settings.log_level, settings.log_format, traced)
     try:
-        serve(create_app(settings), settings)
+        serve(create_app(settings), settings, sock)
     finally:
         stop_tracing()

@@ -53,6 +53,8 @@ class ServiceSettings(_Settings):
     max_body_bytes: int = Field(default=1024, ge=0)
     api_token: SecretStr | None = None
     fast_lane: bool = True
+    # Worker processes sharing the port (shared/workers.py); the usual name for it.
+    web_concurrency: int = Field(default=1, ge=1, le=64)
 
     @field_validator("api_token")
     @classmethod

@@ -53,6 +53,7 @@ def test_original_variable_names_are_read(monkeypatch: pytest.MonkeyPatch) -> No
         ("DB_URL", "mysql://x/y"),
         ("KAFKA_BROKER", "localhost"),
         ("LOG_LEVEL", "chatty"),
+        ("WEB_CONCURRENCY", "2"),  # the consumer scales by processes, not workers
     ],
 )
 def test_a_bad_setting_fails_with_one_line_naming_it(
