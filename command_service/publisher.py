@@ -1,13 +1,14 @@
 """The producer's lifecycle and the one operation the routes need: publish and await the ack.
 
-Produce batches leave at most once per KAFKA_LINGER_MS (by default 5 ms, the Java
-producer's `linger.ms` default since Kafka 4.0, KIP-1030). A command arriving when the last
-batch left longer ago than that goes at the end of the event-loop turn; one arriving sooner
-waits for the window to close, and every command arriving meanwhile travels with it. So a
-quiet service adds no delay, and a busy one pays for one batch per partition per window
-instead of aiokafka's per-message `send` for each command. A record goes to the partition
-Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4), so any
-standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
+Commands travel in batches, one per partition, formed while the previous batch is in flight:
+a command arriving when no batch is travelling goes at the end of the event-loop turn; one
+arriving while a batch travels waits until that batch is acknowledged (or until
+KAFKA_LINGER_MS after it left, whichever comes first), and every command arriving meanwhile
+travels with it. So a quiet service adds no delay, a busy one sends one produce request per
+broker round trip, as large as the load makes it, instead of aiokafka's per-message `send` for
+each command. A record goes to the partition Kafka's default partitioner gives its key
+(murmur2(key) % partitions), so any standard producer re-driving it (kcat, MirrorMaker, a DLQ
+redrive) lands it on the same one."""
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -111,6 +112,7 @@ class CommandPublisher:
         self._background = BackgroundTasks()
         self._turn: _Turn | None = None
         self._last_send = float("-inf")  # loop time the last batch left
+        self._travelling = 0  # batches sent and not yet answered
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
         self._outage = OutageClock(settings.retry_after_s)
         self._tracer = tracing.TRACER  # decided once: no span while tracing is off
@@ -196,7 +198,9 @@ class CommandPublisher:
                 self._send(turn)  # full, or its producer was replaced: it goes as it is
             turn = self._turn = _Turn(producer, self._partitions)
             loop = asyncio.get_running_loop()
-            wait = max(0.0, self._last_send + self._linger_s - loop.time())
+            wait = 0.0
+            if self._travelling:
+                wait = max(0.0, self._last_send + self._linger_s - loop.time())
             loop.call_later(wait, self._send_turn, turn)
             acknowledged = turn.add(command, correlation_id, trace)  # an empty batch takes any
             assert acknowledged is not None
@@ -218,11 +222,18 @@ class CommandPublisher:
 
     def _send(self, turn: _Turn) -> None:
         self._last_send = asyncio.get_running_loop().time()
+        self._travelling += 1
         self._background.start(self._deliver(turn))
 
     async def _deliver(self, turn: _Turn) -> None:
         parts = turn.parts.items()
-        await asyncio.gather(*(self._deliver_part(turn.producer, p, part) for p, part in parts))
+        try:
+            await asyncio.gather(*(self._deliver_part(turn.producer, p, part) for p, part in parts))
+        finally:
+            self._travelling -= 1
+        waiting = self._turn
+        if waiting is not None and not self._travelling:
+            self._send_turn(waiting)  # it formed while this one travelled: it goes now
         with suppress(KafkaError, TimeoutError):  # a partition count that grew, for next turns
             async with asyncio.timeout(self._ack_timeout):
                 self._partitions = sorted(await turn.producer.partitions_for(self._topic))

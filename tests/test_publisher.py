@@ -36,6 +36,7 @@ class FakeProducer:
         self.records: list[tuple[int, dict[str, Any]]] = []  # (partition, record)
         self.started = self.stopped = False
         self.start_error: BaseException | None = None
+        self.answered: asyncio.Event | None = None  # when set: deliveries wait for it
 
     async def start(self) -> None:
         if self.start_error is not None:
@@ -60,9 +61,20 @@ class FakeProducer:
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         if self.outcome is not None:
             delivery.set_exception(self.outcome)
+        elif self.answered is not None:
+            answered = self.answered
+            _pending.add(asyncio.ensure_future(_answer_when(answered, delivery)))
         elif not self.hang:
             delivery.set_result(None)
         return delivery
+
+
+_pending: set["asyncio.Future[None]"] = set()
+
+
+async def _answer_when(answered: asyncio.Event, delivery: "asyncio.Future[None]") -> None:
+    await answered.wait()
+    delivery.set_result(None)
 
 
 async def _publisher(*producers: FakeProducer, timeout: float = 5.0) -> CommandPublisher:
@@ -108,23 +120,51 @@ async def test_each_record_goes_where_kafkas_default_partitioner_puts_its_key() 
     assert len(producer.batches) == 3  # one turn: one batch per partition
 
 
-async def test_batches_leave_at_most_once_per_linger_window_and_a_quiet_one_at_once() -> None:
-    linger = 1.0  # long enough that a busy machine cannot blur the two cases
+async def _linger_publisher(linger: float) -> tuple[CommandPublisher, FakeProducer]:
     producer = FakeProducer()
-    queue = [producer]
     settings = CommandSettings(kafka_linger_ms=int(linger * 1000))
-    publisher = CommandPublisher(settings, producer_factory=lambda: queue.pop(0))
+    publisher = CommandPublisher(settings, producer_factory=lambda: producer)
     await publisher.start()
+    return publisher, producer
+
+
+async def _settled() -> None:
+    for _ in range(20):  # every callback and task made runnable so far has run
+        await asyncio.sleep(0)
+
+
+async def test_a_batch_forms_while_the_one_before_travels_and_leaves_when_it_is_answered() -> None:
+    linger = 1.0  # long enough that a busy machine cannot blur the cases
+    publisher, producer = await _linger_publisher(linger)
     loop = asyncio.get_running_loop()
+    await asyncio.wait_for(publisher.publish(COMMAND, "c"), linger / 3)  # quiet: at once
+    producer.answered = asyncio.Event()
+    first = asyncio.ensure_future(publisher.publish(COMMAND, "c"))
+    await _settled()
+    following = [asyncio.ensure_future(publisher.publish(COMMAND, "c")) for _ in range(3)]
+    await _settled()
+    assert [records for _, records in producer.batches] == [1, 1]  # the 3 wait for the ack
+    answered = loop.time()
+    producer.answered.set()
+    await asyncio.gather(first, *following)
+    assert [records for _, records in producer.batches] == [1, 1, 3]
+    assert loop.time() - answered < linger / 3  # not held for the window
 
-    async def timed(count: int) -> float:
-        started = loop.time()
-        await asyncio.gather(*(publisher.publish(COMMAND, "c") for _ in range(count)))
-        return loop.time() - started
 
-    assert await timed(1) < linger / 3  # nothing left recently: no waiting at all
-    assert await timed(3) > linger * 0.8  # right after a batch: held for the window
-    assert [records for _, records in producer.batches] == [1, 3]
+async def test_a_batch_waits_for_the_one_travelling_no_longer_than_the_linger_window() -> None:
+    linger = 0.5
+    publisher, producer = await _linger_publisher(linger)
+    producer.answered = asyncio.Event()  # never set: the first batch stays unanswered
+    loop = asyncio.get_running_loop()
+    travelling = asyncio.ensure_future(publisher.publish(COMMAND, "c"))
+    await _settled()
+    left = loop.time()
+    waiting = asyncio.ensure_future(publisher.publish(COMMAND, "c"))
+    while len(producer.batches) < 2:
+        await asyncio.sleep(0.01)
+    assert linger * 0.8 < loop.time() - left < linger * 4
+    for request in (travelling, waiting):
+        request.cancel()
 
 
 async def test_a_failed_batch_fails_each_of_its_requests() -> None:
