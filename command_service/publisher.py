@@ -6,7 +6,7 @@ batch left longer ago than that goes at the end of the event-loop turn; one arri
 waits for the window to close, and every command arriving meanwhile travels with it. So a
 quiet service adds no delay, and a busy one pays for one batch per partition per window
 instead of aiokafka's per-message `send` for each command. A record goes to the partition
-Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4), so any
+Kafka's default partitioner gives its key (murmur2(key) % partitions), so any
 standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio

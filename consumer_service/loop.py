@@ -492,7 +492,7 @@ class ConsumeLoop:
             await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """A partition no longer ours is left to its new owner (which redelivers from the
+        """A partition revoked from us is left to its new owner (which redelivers from the
         group's committed offset); a failed commit is kept to be tried with the next one."""
         owned, epoch = self._consumer.assignment(), self._epoch
         offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}

@@ -195,7 +195,7 @@ async def test_a_blocked_partition_revoked_meanwhile_is_left_to_its_new_owner(
     await until(lambda: consumer.committed(P1) == 1, "the other partition goes on")
     attempts = dlq.attempts
     await asyncio.sleep(0.1)  # several retry periods: nothing may retry for a partition gone
-    assert dlq.attempts == attempts, "a dead letter retried for a partition no longer ours"
+    assert dlq.attempts == attempts, "a dead letter retried for a partition revoked from us"
     assert not loop.progress.stopped, "/ready names a partition this consumer does not own"
     await batches.put(None)
     await running
