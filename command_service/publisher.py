@@ -6,7 +6,7 @@ batch left longer ago than that goes at the end of the event-loop turn; one arri
 waits for the window to close, and every command arriving meanwhile travels with it. So a
 quiet service adds no delay, and a busy one pays for one batch per partition per window
 instead of aiokafka's per-message `send` for each command. A record goes to the partition
-Kafka's default partitioner gives its key (murmur2(key) % partitions, SPEC §4), so any
+Kafka's default partitioner gives its key (murmur2(key) % partitions), so any
 standard producer re-driving it (kcat, MirrorMaker, a DLQ redrive) lands it on the same one."""
 
 import asyncio
@@ -30,7 +30,7 @@ from opentelemetry.trace import SpanKind
 from command_service.retry_after import OutageClock
 from command_service.settings import CommandSettings
 from shared import tracing
-from shared.background import BackgroundTasks
+from shared.background import DetachedTasks
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
@@ -38,7 +38,7 @@ from shared.tracing import HEADER as TRACE_HEADER
 from shared.tracing import span, traceparent
 
 _log = structlog.get_logger("publisher")
-MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller turn is split over more batches
+MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller window is split over more batches
 
 
 class BrokerUnavailable(Exception):
@@ -58,13 +58,13 @@ def partition_of(key: bytes, partitions: Sequence[int]) -> int:
 
 @dataclass
 class _Part:
-    """The commands of one partition in a turn: one batch, and the requests awaiting its ack."""
+    """The commands of one partition in a window: one batch, and the requests awaiting its ack."""
 
     batch: BatchBuilder
     answers: list[asyncio.Future[None]] = field(default_factory=list)
 
 
-class _Turn:
+class _LingerWindow:
     """The commands of one linger window, batched per partition."""
 
     def __init__(self, producer: AIOKafkaProducer, partitions: Sequence[int]) -> None:
@@ -108,8 +108,8 @@ class CommandPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._new_producer = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
-        self._background = BackgroundTasks()
-        self._turn: _Turn | None = None
+        self._background = DetachedTasks()
+        self._window: _LingerWindow | None = None
         self._last_send = float("-inf")  # loop time the last batch left
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
         self._outage = OutageClock(settings.retry_after_s)
@@ -120,7 +120,7 @@ class CommandPublisher:
             **client_kwargs(self._settings, "command"),
             acks="all",
             enable_idempotence=True,
-            linger_ms=0,  # batches are formed here, by _Turn; aiokafka need not hold them
+            linger_ms=0,  # batches are formed here, by _LingerWindow; aiokafka need not hold them
             max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout * 1000),
         )
@@ -187,18 +187,18 @@ class CommandPublisher:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
-        turn = self._turn
+        window = self._window
         acknowledged = None
-        if turn is not None and turn.producer is producer:
-            acknowledged = turn.add(command, correlation_id, trace)
+        if window is not None and window.producer is producer:
+            acknowledged = window.add(command, correlation_id, trace)
         if acknowledged is None:
-            if turn is not None:
-                self._send(turn)  # full, or its producer was replaced: it goes as it is
-            turn = self._turn = _Turn(producer, self._partitions)
+            if window is not None:
+                self._send(window)  # full, or its producer was replaced: it goes as it is
+            window = self._window = _LingerWindow(producer, self._partitions)
             loop = asyncio.get_running_loop()
             wait = max(0.0, self._last_send + self._linger_s - loop.time())
-            loop.call_later(wait, self._send_turn, turn)
-            acknowledged = turn.add(command, correlation_id, trace)  # an empty batch takes any
+            loop.call_later(wait, self._send_window, window)
+            acknowledged = window.add(command, correlation_id, trace)  # an empty batch takes any
             assert acknowledged is not None
         return acknowledged
 
@@ -211,21 +211,21 @@ class CommandPublisher:
                 f"no broker acknowledgement within {self._ack_timeout}s"
             ) from None
 
-    def _send_turn(self, turn: _Turn) -> None:
-        if self._turn is turn:
-            self._turn = None
-            self._send(turn)
+    def _send_window(self, window: _LingerWindow) -> None:
+        if self._window is window:
+            self._window = None
+            self._send(window)
 
-    def _send(self, turn: _Turn) -> None:
+    def _send(self, window: _LingerWindow) -> None:
         self._last_send = asyncio.get_running_loop().time()
-        self._background.start(self._deliver(turn))
+        self._background.start(self._deliver(window))
 
-    async def _deliver(self, turn: _Turn) -> None:
-        parts = turn.parts.items()
-        await asyncio.gather(*(self._deliver_part(turn.producer, p, part) for p, part in parts))
-        with suppress(KafkaError, TimeoutError):  # a partition count that grew, for next turns
+    async def _deliver(self, window: _LingerWindow) -> None:
+        parts = window.parts.items()
+        await asyncio.gather(*(self._deliver_part(window.producer, p, part) for p, part in parts))
+        with suppress(KafkaError, TimeoutError):  # a partition count that grew, for later windows
             async with asyncio.timeout(self._ack_timeout):
-                self._partitions = sorted(await turn.producer.partitions_for(self._topic))
+                self._partitions = sorted(await window.producer.partitions_for(self._topic))
 
     async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""
