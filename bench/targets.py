@@ -1,4 +1,4 @@
-"""The performance targets (issue 7) and their verdicts for one results document."""
+"""The performance targets (P1-P6) and their verdicts for one results document."""
 
 from dataclasses import dataclass
 from typing import Any

@@ -31,7 +31,7 @@ from opentelemetry.trace import SpanKind
 from command_service.retry_after import OutageClock
 from command_service.settings import CommandSettings
 from shared import tracing
-from shared.background import BackgroundTasks
+from shared.background import DetachedTasks
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
@@ -39,7 +39,7 @@ from shared.tracing import HEADER as TRACE_HEADER
 from shared.tracing import span, traceparent
 
 _log = structlog.get_logger("publisher")
-MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller turn is split over more batches
+MAX_BATCH_BYTES = 256 * 1024  # ~1,000 commands; a fuller window is split over more batches
 
 
 class BrokerUnavailable(Exception):
@@ -59,14 +59,15 @@ def partition_of(key: bytes, partitions: Sequence[int]) -> int:
 
 @dataclass
 class _Part:
-    """The commands of one partition in a turn: one batch, and the requests awaiting its ack."""
+    """The commands of one partition in a window: one batch, and the requests awaiting its ack."""
 
     batch: BatchBuilder
     answers: list[asyncio.Future[None]] = field(default_factory=list)
 
 
-class _Turn:
-    """The commands of one linger window, batched per partition."""
+class _LingerWindow:
+    """The commands that leave together (those that arrived while the batch before them
+    travelled, for at most KAFKA_LINGER_MS), batched per partition."""
 
     def __init__(self, producer: AIOKafkaProducer, partitions: Sequence[int]) -> None:
         self.producer = producer
@@ -109,8 +110,8 @@ class CommandPublisher:
         self._producer: AIOKafkaProducer | None = None
         self._new_producer = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
-        self._background = BackgroundTasks()
-        self._turn: _Turn | None = None
+        self._background = DetachedTasks()
+        self._window: _LingerWindow | None = None
         self._last_send = float("-inf")  # loop time the last batch left
         self._travelling = 0  # batches sent and not yet answered
         self._partitions: list[int] = []  # of the topic, sorted; refreshed by every delivery
@@ -122,7 +123,7 @@ class CommandPublisher:
             **client_kwargs(self._settings, "command"),
             acks="all",
             enable_idempotence=True,
-            linger_ms=0,  # batches are formed here, by _Turn; aiokafka need not hold them
+            linger_ms=0,  # batches are formed here, by _LingerWindow; aiokafka need not hold them
             max_batch_size=MAX_BATCH_BYTES,
             request_timeout_ms=int(self._ack_timeout * 1000),
         )
@@ -189,20 +190,20 @@ class CommandPublisher:
         producer = self._producer
         if producer is None:
             raise BrokerUnavailable("producer is not running")
-        turn = self._turn
+        window = self._window
         acknowledged = None
-        if turn is not None and turn.producer is producer:
-            acknowledged = turn.add(command, correlation_id, trace)
+        if window is not None and window.producer is producer:
+            acknowledged = window.add(command, correlation_id, trace)
         if acknowledged is None:
-            if turn is not None:
-                self._send(turn)  # full, or its producer was replaced: it goes as it is
-            turn = self._turn = _Turn(producer, self._partitions)
+            if window is not None:
+                self._send(window)  # full, or its producer was replaced: it goes as it is
+            window = self._window = _LingerWindow(producer, self._partitions)
             loop = asyncio.get_running_loop()
             wait = 0.0
             if self._travelling:
                 wait = max(0.0, self._last_send + self._linger_s - loop.time())
-            loop.call_later(wait, self._send_turn, turn)
-            acknowledged = turn.add(command, correlation_id, trace)  # an empty batch takes any
+            loop.call_later(wait, self._send_window, window)
+            acknowledged = window.add(command, correlation_id, trace)  # an empty batch takes any
             assert acknowledged is not None
         return acknowledged
 
@@ -215,28 +216,30 @@ class CommandPublisher:
                 f"no broker acknowledgement within {self._ack_timeout}s"
             ) from None
 
-    def _send_turn(self, turn: _Turn) -> None:
-        if self._turn is turn:
-            self._turn = None
-            self._send(turn)
+    def _send_window(self, window: _LingerWindow) -> None:
+        if self._window is window:
+            self._window = None
+            self._send(window)
 
-    def _send(self, turn: _Turn) -> None:
+    def _send(self, window: _LingerWindow) -> None:
         self._last_send = asyncio.get_running_loop().time()
         self._travelling += 1
-        self._background.start(self._deliver(turn))
+        self._background.start(self._deliver(window))
 
-    async def _deliver(self, turn: _Turn) -> None:
-        parts = turn.parts.items()
+    async def _deliver(self, window: _LingerWindow) -> None:
+        parts = window.parts.items()
         try:
-            await asyncio.gather(*(self._deliver_part(turn.producer, p, part) for p, part in parts))
+            await asyncio.gather(
+                *(self._deliver_part(window.producer, p, part) for p, part in parts)
+            )
         finally:
             self._travelling -= 1
-        waiting = self._turn
+        waiting = self._window
         if waiting is not None and not self._travelling:
-            self._send_turn(waiting)  # it formed while this one travelled: it goes now
-        with suppress(KafkaError, TimeoutError):  # a partition count that grew, for next turns
+            self._send_window(waiting)  # it formed while this one travelled: it goes now
+        with suppress(KafkaError, TimeoutError):  # a partition count that grew, for later windows
             async with asyncio.timeout(self._ack_timeout):
-                self._partitions = sorted(await turn.producer.partitions_for(self._topic))
+                self._partitions = sorted(await window.producer.partitions_for(self._topic))
 
     async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""

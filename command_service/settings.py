@@ -1,4 +1,4 @@
-"""Command service settings (SPEC §2, §3)."""
+"""Command service settings: the shared ones, the producer's and the bulk request's bounds."""
 
 from pydantic import Field
 

@@ -15,10 +15,9 @@ from aiokafka.errors import (
     TopicAuthorizationFailedError,
     UnknownTopicOrPartitionError,
 )
-from aiokafka.structs import ConsumerRecord
 
 from shared.headers import Headers, headers_size
-from shared.kafka import dead_letter_topic
+from shared.kafka import KafkaRecord, dead_letter_topic
 from shared.messages import PoisonMessage
 
 PREFIX = "__connect.errors."
@@ -39,8 +38,6 @@ _STOPPED = {
     TopicAuthorizationFailedError: "dlq write not authorised",
     ClusterAuthorizationFailedError: "dlq write not authorised",
 }
-
-Record = ConsumerRecord[bytes, bytes]
 
 
 class DeadLetterFailed(Exception):
@@ -75,12 +72,12 @@ def _text(error: BaseException) -> str:
         return "<unprintable>"
 
 
-def error_headers(record: Record, error: Exception) -> list[tuple[str, bytes | None]]:
+def error_headers(record: KafkaRecord, error: Exception) -> list[tuple[str, bytes | None]]:
     """The original headers, unchanged and first, then why and where it came from."""
     return [*record.headers, *_why(record, error)]
 
 
-def _why(record: Record, error: Exception) -> list[tuple[str, bytes]]:
+def _why(record: KafkaRecord, error: Exception) -> list[tuple[str, bytes]]:
     why = {
         "topic": record.topic,
         "partition": str(record.partition),
@@ -93,7 +90,7 @@ def _why(record: Record, error: Exception) -> list[tuple[str, bytes]]:
     return [*headers, (REASON, reason_of(error).encode())]
 
 
-def truncated_headers(record: Record) -> list[tuple[str, bytes | None]]:
+def truncated_headers(record: KafkaRecord) -> list[tuple[str, bytes | None]]:
     kept: list[tuple[str, bytes | None]] = [
         (str(name)[:256], None if value is None else bytes(value[:KEEP_HEADER_BYTES]))
         for name, value in list(record.headers)[:KEEP_HEADERS]
@@ -114,7 +111,7 @@ class DeadLetters:
         self._producer = producer
         self.topic = dead_letter_topic(source_topic)
 
-    async def send(self, record: Record, error: Exception) -> bool:
+    async def send(self, record: KafkaRecord, error: Exception) -> bool:
         """Return once the DLQ record is acknowledged (acks=all): True when it went as a
         truncated copy. Raises `DeadLetterFailed`."""
         if self._producer is None:

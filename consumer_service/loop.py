@@ -13,7 +13,6 @@ import asyncpg
 import structlog
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
-from aiokafka.structs import ConsumerRecord
 from opentelemetry.trace import SpanKind
 
 from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
@@ -27,18 +26,18 @@ from consumer_service.sink import apply_batch
 from shared import tracing
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
+from shared.kafka import KafkaRecord
 from shared.messages import BadHeaders, Conflict, PoisonMessage, Row, decode_row
 from shared.schema import TABLE
 from shared.tracing import links_to, parent_of, span
 
-Record = ConsumerRecord[bytes, bytes]
-Batch = Mapping[TopicPartition, Sequence[Record]]
+Batch = Mapping[TopicPartition, Sequence[KafkaRecord]]
 T = TypeVar("T")
 
 
 class Prepared(NamedTuple):
     rows: list[Row]
-    records: list[Record]  # the record of each row, for a conflict's DLQ copy
+    records: list[KafkaRecord]  # the record of each row, for a conflict's DLQ copy
     offsets: dict[TopicPartition, int]  # the next offset to read, per partition
     size: int  # records polled, poison included
     blocked: list["Blocked"]  # partitions whose DLQ send failed: paused at that record
@@ -47,7 +46,7 @@ class Prepared(NamedTuple):
 
 class Blocked(NamedTuple):
     tp: TopicPartition
-    record: Record
+    record: KafkaRecord
     error: Exception
     failure: DeadLetterFailed
     epoch: int
@@ -63,17 +62,17 @@ _log = structlog.get_logger("consumer")
 read_records_leniently()
 
 
-def _where(record: Record) -> dict[str, object]:
+def _where(record: KafkaRecord) -> dict[str, object]:
     return {"topic": record.topic, "partition": record.partition, "offset": record.offset}
 
 
 async def poll_batch(
     consumer: AIOKafkaConsumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
-) -> dict[TopicPartition, list[Record]]:
+) -> dict[TopicPartition, list[KafkaRecord]]:
     """Up to `max_records` of what has been fetched, waiting `timeout_ms` only for the first.
     Taken in chunks, yielding between them, so the event loop keeps feeding the transaction
     that is in flight meanwhile instead of leaving PostgreSQL idle."""
-    batch: dict[TopicPartition, list[Record]] = {}
+    batch: dict[TopicPartition, list[KafkaRecord]] = {}
     taken, wait = 0, timeout_ms
     while taken < max_records:
         limit = min(CHUNK, max_records - taken)
@@ -88,7 +87,7 @@ async def poll_batch(
     return batch
 
 
-def correlation_id(record: Record) -> str | None:
+def correlation_id(record: KafkaRecord) -> str | None:
     return header_text(record.headers, KAFKA_HEADER)
 
 
@@ -116,7 +115,7 @@ class ConsumeLoop:
         self._unblocking: dict[TopicPartition, asyncio.Task[None]] = {}
         # Conflicts whose dead letter is not yet acknowledged, in offset order, per partition:
         # its offset commits stop before the first; what was applied past it waits here.
-        self._held: dict[TopicPartition, list[tuple[Record, Exception]]] = {}
+        self._held: dict[TopicPartition, list[tuple[KafkaRecord, Exception]]] = {}
         self._withheld: dict[TopicPartition, int] = {}
         self._holding: dict[TopicPartition, asyncio.Task[None]] = {}
         self._epoch = 0  # one more at each revoke
@@ -194,7 +193,7 @@ class ConsumeLoop:
         self.metrics.batch_size.observe(size)
         offsets = {tp: records[-1].offset + 1 for tp, records in batch.items()}
         rows: list[Row] = []
-        records: list[Record] = []
+        records: list[KafkaRecord] = []
         blocked: list[Blocked] = []
         decoded = [(tp, await self._decode(records)) for tp, records in batch.items()]
         stops = await asyncio.gather(*(self._dead_letter_all(poison) for _, (_, poison) in decoded))
@@ -287,11 +286,11 @@ class ConsumeLoop:
         )
 
     async def _decode(
-        self, records: Sequence[Record]
-    ) -> tuple[list[tuple[Row, Record]], list[tuple[Record, Exception]]]:
+        self, records: Sequence[KafkaRecord]
+    ) -> tuple[list[tuple[Row, KafkaRecord]], list[tuple[KafkaRecord, Exception]]]:
         """One partition's records as rows and poison; never raises."""
-        good: list[tuple[Row, Record]] = []
-        poison: list[tuple[Record, Exception]] = []
+        good: list[tuple[Row, KafkaRecord]] = []
+        poison: list[tuple[KafkaRecord, Exception]] = []
         debug = _log.is_enabled_for(logging.DEBUG)
         for index, record in enumerate(records, 1):
             if index % CHUNK == 0:
@@ -333,7 +332,7 @@ class ConsumeLoop:
                 offset = min(offset, held[0][0].offset)
             self._applied_offsets[tp] = offset
 
-    def _hold(self, tp: TopicPartition, record: Record, error: Exception) -> None:
+    def _hold(self, tp: TopicPartition, record: KafkaRecord, error: Exception) -> None:
         self._held.setdefault(tp, []).append((record, error))
         if tp not in self._holding:
             self._holding[tp] = asyncio.create_task(self._dead_letter_held(tp))
@@ -354,7 +353,7 @@ class ConsumeLoop:
             self._applied_offsets[tp] = withheld
         self._resume_if_clear(tp)
 
-    async def _dead_letter_all(self, poison: list[tuple[Record, Exception]]) -> Blocked | None:
+    async def _dead_letter_all(self, poison: list[tuple[KafkaRecord, Exception]]) -> Blocked | None:
         """One partition's poison, in order; the first that cannot be sent stops the rest."""
         for record, error in poison:
             try:
@@ -365,7 +364,7 @@ class ConsumeLoop:
             self._counted_dead_letter(record, error, truncated)
         return None
 
-    def _counted_dead_letter(self, record: Record, error: Exception, truncated: bool) -> None:
+    def _counted_dead_letter(self, record: KafkaRecord, error: Exception, truncated: bool) -> None:
         try:
             self.progress.dead_lettered += 1
             self.metrics.records.labels("dead_lettered").inc()
@@ -429,7 +428,7 @@ class ConsumeLoop:
     async def _send_until_sent(
         self,
         tp: TopicPartition,
-        record: Record,
+        record: KafkaRecord,
         error: Exception,
         failure: DeadLetterFailed | None = None,
     ) -> bool:
@@ -493,7 +492,7 @@ class ConsumeLoop:
             await self._commit(offsets)
 
     async def _commit(self, offsets: dict[TopicPartition, int]) -> None:
-        """A partition no longer ours is left to its new owner (which redelivers from the
+        """A partition revoked from us is left to its new owner (which redelivers from the
         group's committed offset); a failed commit is kept to be tried with the next one."""
         owned, epoch = self._consumer.assignment(), self._epoch
         offsets = {tp: offset for tp, offset in offsets.items() if tp in owned}

@@ -1,4 +1,5 @@
-"""Consumer service settings (SPEC §2, §4)."""
+"""Consumer service settings: the shared ones, the consumer group's, batching, retries and the
+dead-letter producer's."""
 
 from pydantic import Field
 

@@ -47,7 +47,7 @@ async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> tuple[int, lis
             inserted = await _insert(connection, rows)
         else:
             async with connection.transaction():
-                if await _copied(connection, rows):
+                if await _copied_if_all_new(connection, rows):
                     await connection.execute(NOTIFY_EVERYTHING)
                     return len(rows), []
                 inserted = await _insert(connection, rows)
@@ -62,7 +62,7 @@ async def _insert(connection: Connection, rows: Sequence[Row]) -> int:
     return int(await connection.fetchval(INSERT, *columns))
 
 
-async def _copied(connection: Connection, rows: Sequence[Row]) -> bool:
+async def _copied_if_all_new(connection: Connection, rows: Sequence[Row]) -> bool:
     """COPY every row as new, or nothing (False) when one is already there: a redelivery
     after a crash or a rebalance. The savepoint keeps the transaction usable."""
     # A memoryview: asyncpg would take plain bytes for a file name.

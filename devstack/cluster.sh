@@ -69,7 +69,7 @@ JAVA_ARGS=(-Xms128m -Xmx256m -XX:+UseG1GC -XX:MaxDirectMemorySize=64m -Djava.awt
 
 cluster_id() {
   local id_file="$CLUSTER_HOME/cluster.id"
-  [[ -f "$id_file" ]] || python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))' >"$id_file"
+  [[ -f "$id_file" ]] || kafka_cluster_id >"$id_file"
   cat "$id_file"
 }
 

@@ -53,3 +53,14 @@ stop_pid() {
   fi
   rm -f "$file"
 }
+
+# A new KRaft cluster id: 16 random bytes, URL-safe base64 without padding, and never starting
+# with "-" (Kafka's own Uuid.randomUuid skips those too: the tools would read it as an option).
+kafka_cluster_id() {
+  python3 -c 'import base64, uuid
+while True:
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    if not cluster_id.startswith("-"):
+        print(cluster_id)
+        break'
+}

@@ -55,7 +55,7 @@ format_storage() {
     die "$DATA was formatted without the SCRAM user; remove it (rm -rf $DATA) to re-format"
   fi
   local cluster_id
-  cluster_id=$(python3 -c 'import base64,uuid;print(base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("="))')
+  cluster_id=$(kafka_cluster_id)
   say "formatting KRaft storage (cluster $cluster_id)"
   java "${JAVA_ARGS[@]}" kafka.tools.StorageTool format -t "$cluster_id" -c "$CONFIG" \
     --add-scram "SCRAM-SHA-512=[name=$KAFKA_SASL_USER,password=$KAFKA_SASL_SECRET]" \

@@ -97,7 +97,7 @@ class ApacheKafkaContainer(DockerContainer):
 
 
 def wanted() -> bool:
-    """Whether this session runs on containers of its own (see the module's docstring)."""
+    """Whether the test session runs on containers of its own (see the module's docstring)."""
     choice = os.environ.get("TEST_PLATFORM", "")
     if choice in ("containers", "running"):
         return choice == "containers"

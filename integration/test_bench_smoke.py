@@ -1,4 +1,4 @@
-"""The benchmark harness (issue 7) end to end at its tiny size: every required key is a number,
+"""The benchmark harness end to end at its tiny size: every required key is a number,
 the chart is written, and the README table renders."""
 
 import math

@@ -1,4 +1,4 @@
-"""Bulk ingest on the real broker (issue 20): every id answered is a row, in order; a retry
+"""Bulk ingest on the real broker: every id answered is a row, in order; a retry
 with the same Idempotency-Key lands as the same rows."""
 
 import uuid

@@ -1,4 +1,4 @@
-"""The promise on a replicated cluster (issue 22): three KRaft nodes, replication 3,
+"""The promise on a replicated cluster: three KRaft nodes, replication 3,
 min.insync.replicas=2, no unclean election. Each test runs a steady ingest through the command
 service while it kills, pauses or restarts brokers; then every id answered 200 is exactly one
 row, the DLQ is empty and the group has committed to the end of the topic. `make chaos` runs

@@ -1,7 +1,9 @@
 """The container platform, checked statically: docker-compose.yml and the Dockerfile.
 
 No Docker engine and no servers needed: the files are parsed (PyYAML, a small Dockerfile
-reader) and held to what SPEC §1/§2/§6 and the deployment brief promise.
+reader) and held to what the platform promises: six services (Apache Kafka 4 in KRaft mode,
+PostgreSQL 15, the topics one-shot, the three services), ports published by the three services
+only, the original's variable names, and a pinned, multi-stage, non-root, hardened image.
 """
 
 import re
@@ -24,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
 DOCKERFILE = ROOT / "Dockerfile"
 
-# SPEC §2: the original's names, unchanged.
+# The original service's variable names, unchanged.
 SPEC_ENV_NAMES = set(ORIGINAL_NAMES)
 DB_NAMES = {"DB_URL", "DB_USERNAME", "DB_PASSWORD"}
 
@@ -217,13 +219,13 @@ def test_app_service_is_built_here_and_runs_its_console_script(
 def test_app_service_environment_uses_spec_names(services: dict[str, Any], name: str) -> None:
     port, _, settings_class, required = APPS[name]
     env = environment(services[name])
-    assert set(env) <= SPEC_ENV_NAMES, f"not SPEC §2 names: {set(env) - SPEC_ENV_NAMES}"
+    assert set(env) <= SPEC_ENV_NAMES, f"not the original's names: {set(env) - SPEC_ENV_NAMES}"
     assert required <= set(env), f"missing: {required - set(env)}"
     assert env["SERVER_PORT"] == str(port)
     if "KAFKA_BROKER" in env:
         assert env["KAFKA_BROKER"] == "kafka:9092"
     if "DB_URL" in env:
-        # The original's jdbc: form, on purpose: it must keep working (SPEC §2).
+        # The original's jdbc: form, on purpose: a URL written for it must keep working.
         assert env["DB_URL"] == "jdbc:postgresql://postgres:5432/postgres"
         assert "${DB_PASSWORD" in str(services[name]["environment"]), "DB_PASSWORD hard-coded"
     # The values pass the service's own settings validation.

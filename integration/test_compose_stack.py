@@ -53,7 +53,7 @@ def post(client: httpx.Client) -> str:
 
 
 def read(client: httpx.Client, record_id: str) -> dict[str, str] | None:
-    """The record, waiting up to 10 s for it to appear (SPEC §5 ?wait); None when it does not."""
+    """The record, waiting up to 10 s for it to appear (`?wait=10`); None when it does not."""
     response = client.get(f"{QUERY_URL}/api/v1/timestamp/{record_id}", params={"wait": 10})
     if response.status_code == 404:
         return None

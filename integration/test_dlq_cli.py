@@ -1,4 +1,4 @@
-"""`timestamp-ops dlq list | show | redrive` against real Kafka and PostgreSQL (issue 20)."""
+"""`timestamp-ops dlq list | show | redrive` against real Kafka and PostgreSQL."""
 
 import uuid
 from datetime import UTC, datetime

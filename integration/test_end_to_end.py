@@ -1,4 +1,5 @@
-"""SPEC §3–§5 end to end over HTTP against the running services, Kafka and PostgreSQL."""
+"""Commands in, records out: end to end over HTTP against the running services, Kafka and
+PostgreSQL."""
 
 import asyncio
 import json

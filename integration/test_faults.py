@@ -1,4 +1,4 @@
-"""The promise under faults (issue 5): every command answered 200 ends up as exactly one row,
+"""The promise under faults: every command answered 200 ends up as exactly one row,
 whatever crashes or restarts meanwhile. Each test injects its fault into real processes."""
 
 import asyncio

@@ -1,6 +1,7 @@
 """Any record Kafka can hold, from any producer: the consumer keeps its process, dead-letters
 what it cannot apply (exactly once, with a reason), and every good command becomes a row.
-Cases 1-3 of issue 16, then a seeded generator of hostile records (FOREIGN_RECORDS of them)."""
+Three cases by name (a null header value, a record too large for the DLQ, a missing DLQ), then a
+seeded generator of hostile records (FOREIGN_RECORDS of them)."""
 
 import os
 import random

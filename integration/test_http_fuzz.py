@@ -1,5 +1,5 @@
-"""Structure-aware fuzz of the HTTP surface of all three services (issue 5.7, issue 17): whatever
-arrives, no 5xx, no redirect, no stack trace or internal address, every error a problem+json.
+"""Structure-aware fuzz of the HTTP surface of all three services: whatever arrives, no 5xx,
+no redirect, no stack trace or internal address, every error a problem+json.
 
 HTTP_FUZZ_CASES requests (default 3,000; `make chaos` runs 10,000+) from HTTP_FUZZ_SEED, sent
 HTTP_FUZZ_CONCURRENCY at a time. Every failure is collected, not only the first: the report

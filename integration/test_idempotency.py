@@ -1,4 +1,4 @@
-"""Idempotency-Key end to end (issue 20): a client whose request answered 503 while the broker
+"""Idempotency-Key end to end: a client whose request answered 503 while the broker
 was down retries with the same key until 200, and exactly one row holds the id of that 200,
 however many of its attempts reached the topic; also under the consumer's kill -9 and with
 two command-service replicas answering in turn."""

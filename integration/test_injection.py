@@ -1,5 +1,5 @@
 """Every statement is parameterized: injection-shaped input through every endpoint and the
-consumer leaves the table intact (issue 9)."""
+consumer leaves the table intact."""
 
 import uuid
 

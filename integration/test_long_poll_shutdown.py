@@ -1,4 +1,4 @@
-"""SIGTERM answers every long-poll at once (issue 17): the record if it exists by then (one
+"""SIGTERM answers every long-poll at once: the record if it exists by then (one
 last look), else 404 as a wait that ended; then the query service exits 0."""
 
 import asyncio

@@ -1,4 +1,4 @@
-"""SPEC §4: records are on the partition Kafka's default partitioner gives their key."""
+"""Records are on the partition Kafka's default partitioner gives their key."""
 
 import asyncio
 

@@ -1,4 +1,5 @@
-"""SPEC §5 beyond the original: `?wait=` read-your-writes via LISTEN/NOTIFY, the range listing."""
+"""The query service beyond the original's: `?wait=` read-your-writes via LISTEN/NOTIFY, the
+range listing."""
 
 import asyncio
 import json

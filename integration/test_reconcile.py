@@ -1,4 +1,4 @@
-"""`timestamp-ops reconcile` on extreme timestamps and on a live system (issue 17)."""
+"""`timestamp-ops reconcile` on extreme timestamps and on a live system."""
 
 import asyncio
 import uuid

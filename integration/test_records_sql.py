@@ -70,7 +70,7 @@ async def test_paging_through_the_lowest_moment_ends(db: asyncpg.Pool) -> None:
     bound = datetime(1, 1, 1, 0, 0, 0, 1, tzinfo=UTC)  # just after the two rows
     seen: list[str] = []
     after = None
-    for _ in range(10_000):  # earlier runs left rows at this moment too
+    for _ in range(10_000):  # other runs of this test leave rows at this moment too
         page = await fetch_page(db, datetime(1, 1, 1, tzinfo=UTC), bound, 1, after)
         seen += [orjson.loads(item)["id"] for item in page.items]
         if page.next is None:

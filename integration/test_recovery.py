@@ -1,4 +1,4 @@
-"""Disaster recovery (SPEC §6, issue 6): the topic rebuilds the table exactly."""
+"""Disaster recovery: the topic rebuilds the table exactly."""
 
 import asyncio
 import uuid

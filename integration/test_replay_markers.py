@@ -1,4 +1,4 @@
-"""`replay` reaches the end offsets of a topic with transaction markers (issue 17)."""
+"""`replay` reaches the end offsets of a topic with transaction markers."""
 
 import asyncio
 import uuid

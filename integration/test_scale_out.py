@@ -1,4 +1,4 @@
-"""Scale-out (issue 10): a 6-partition topic shared by 3 consumer processes."""
+"""Scale-out: a 6-partition topic shared by 3 consumer processes."""
 
 import asyncio
 import json

@@ -1,4 +1,4 @@
-"""`timestamp-ops topics ensure` checks existing topics, not only their names (issue 17)."""
+"""`timestamp-ops topics ensure` checks existing topics, not only their names."""
 
 import asyncio
 import uuid

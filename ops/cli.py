@@ -2,6 +2,7 @@
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Annotated
 
 import asyncpg
@@ -11,6 +12,7 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
+from ops.asyncapi import render_asyncapi
 from ops.databases import ensure_database
 from ops.dlq_cli import dlq_app
 from ops.options import DbUrlOption, TopicOption, settings_for
@@ -22,7 +24,7 @@ from shared.redact import redact
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
 app = typer.Typer(
-    help="Operate timestamp-cqrs: topics, replay, reconcile, dead letters.",
+    help="Operate timestamp-cqrs: topics, replay, reconcile, dead letters, the topic contract.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
@@ -169,6 +171,23 @@ def _print_reconciliation(result: Reconciliation) -> None:
         if ids and name in ("missing", "extra", "differing"):
             typer.echo(f"{name}: {', '.join(ids)}")
     typer.echo("AGREE" if result.agrees else "DISAGREE")
+
+
+@app.command("asyncapi")
+def asyncapi_command(
+    output: Annotated[
+        str, typer.Argument(metavar="OUTPUT", help="File to write; - prints it", show_default=False)
+    ] = "-",
+) -> None:
+    """Print the AsyncAPI document of the command topic and its dead-letter topic, built from
+    the code, or write it to OUTPUT (docs/asyncapi.json is the checked-in one)."""
+    text = render_asyncapi()
+    if output == "-":
+        typer.echo(text.encode(), nl=False)
+        return
+    path = Path(output)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8", newline="\n")
 
 
 def main() -> None:

@@ -7,14 +7,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from aiokafka.structs import ConsumerRecord
-
 from consumer_service.dead_letters import PREFIX, REASON, TRUNCATED
 from ops.topic_reader import TopicExtent, read_topic, topic_extent
 from shared.headers import header_text
+from shared.kafka import KafkaRecord
 from shared.settings import KafkaSettings
 
-Record = ConsumerRecord[bytes, bytes]
 # What the consumer added; the rest are the original record's headers.
 _ADDED = (PREFIX, "dlq.")
 _PRINTABLE = frozenset(string.printable) - frozenset("\x0b\x0c\r")
@@ -43,7 +41,7 @@ def parse_position(text: str) -> tuple[int | None, int]:
 
 @dataclass(frozen=True)
 class DeadLetter:
-    record: Record
+    record: KafkaRecord
 
     @property
     def position(self) -> Position:

@@ -16,9 +16,9 @@ from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 
-from ops.topic_reader import Record, TopicExtent, read_topic, topic_extent
+from ops.topic_reader import TopicExtent, read_topic, topic_extent
 from shared.db import Connection, connect
-from shared.kafka import client_kwargs, dead_letter_topic
+from shared.kafka import KafkaRecord, client_kwargs, dead_letter_topic
 from shared.messages import PoisonMessage, decode_row
 from shared.schema import TABLE
 from shared.settings import DatabaseSettings, KafkaSettings
@@ -124,7 +124,7 @@ def _from_the_beginning(
 
 
 def _rows(
-    records: Sequence[Record], result: Reconciliation
+    records: Sequence[KafkaRecord], result: Reconciliation
 ) -> list[tuple[str, str, str, int, int]]:
     rows = []
     for record in records:
@@ -139,7 +139,7 @@ def _rows(
 
 
 async def _copy_ids(
-    connection: Connection, batches: AsyncIterator[Sequence[Record]], into: str
+    connection: Connection, batches: AsyncIterator[Sequence[KafkaRecord]], into: str
 ) -> None:
     async for records in batches:
         ids = []

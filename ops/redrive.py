@@ -16,12 +16,17 @@ from aiokafka import AIOKafkaProducer
 
 from ops.dead_letter_records import DeadLetter
 from shared.db import connect
-from shared.kafka import client_kwargs
+from shared.kafka import KafkaRecord, client_kwargs
 from shared.messages import PoisonMessage, TimestampCommand, decode_command
 from shared.schema import TABLE
 from shared.settings import DatabaseSettings, KafkaSettings
 
-REDRIVEN_FROM = "dlq.redriven.from"  # `<dlq topic>:<partition>:<offset>`
+REDRIVEN_FROM = "dlq.redriven.from"
+
+
+def redriven_from(record: KafkaRecord) -> bytes:
+    """The `dlq.redriven.from` value of a dead letter: `<dlq topic>:<partition>:<offset>`."""
+    return f"{record.topic}:{record.partition}:{record.offset}".encode()
 
 
 @dataclass
@@ -96,8 +101,7 @@ async def redrive(
         deliveries = []
         for letter, _ in letters:
             record = letter.record
-            pointer = f"{record.topic}:{record.partition}:{record.offset}".encode()
-            headers = [*letter.original_headers(), (REDRIVEN_FROM, pointer)]
+            headers = [*letter.original_headers(), (REDRIVEN_FROM, redriven_from(record))]
             deliveries.append(
                 await producer.send(topic, key=record.key, value=record.value, headers=headers)
             )

@@ -4,13 +4,11 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
-from aiokafka.structs import ConsumerRecord
 
 from consumer_service.lenient_records import install as read_records_leniently
-from shared.kafka import client_kwargs
+from shared.kafka import KafkaRecord, client_kwargs
 from shared.settings import KafkaSettings
 
-Record = ConsumerRecord[bytes, bytes]
 read_records_leniently()  # a header name that is not UTF-8 must not stop reconcile or dlq
 
 
@@ -40,7 +38,7 @@ async def topic_extent(settings: KafkaSettings, topic: str) -> TopicExtent:
 
 async def read_topic(
     settings: KafkaSettings, extent: TopicExtent, max_records: int = 10_000
-) -> AsyncIterator[Sequence[Record]]:
+) -> AsyncIterator[Sequence[KafkaRecord]]:
     """Yield batches of records until every partition reached its end offset in `extent`."""
     pending = {tp for tp in extent.ends if extent.ends[tp] > extent.beginnings[tp]}
     if not pending:

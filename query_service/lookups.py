@@ -12,28 +12,28 @@ from uuid import UUID
 import asyncpg
 
 from query_service.records import fetch_records
-from shared.background import BackgroundTasks
+from shared.background import DetachedTasks
 
-Record = str  # the JSON document
+RecordDocument = str  # a row as the JSON document the query service answers with
 IN_FLIGHT = 3
 
 
 class RecordLookups:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._pending: dict[UUID, list[asyncio.Future[Record | None]]] = {}
+        self._pending: dict[UUID, list[asyncio.Future[RecordDocument | None]]] = {}
         self._flush_scheduled = False
         self._in_flight = 0
-        self._queries = BackgroundTasks()
+        self._queries = DetachedTasks()
 
-    async def get(self, record_id: UUID) -> Record | None:
+    async def get(self, record_id: UUID) -> RecordDocument | None:
         """The record, or None while it does not exist; raises what the query raised."""
         return await self.lookup(record_id)
 
-    def lookup(self, record_id: UUID) -> "asyncio.Future[Record | None]":
+    def lookup(self, record_id: UUID) -> "asyncio.Future[RecordDocument | None]":
         """`get` as a future, for a caller that races it against something else."""
         loop = asyncio.get_running_loop()
-        answer: asyncio.Future[Record | None] = loop.create_future()
+        answer: asyncio.Future[RecordDocument | None] = loop.create_future()
         self._pending.setdefault(record_id, []).append(answer)
         if not self._flush_scheduled:
             self._flush_scheduled = True
@@ -47,7 +47,9 @@ class RecordLookups:
             self._in_flight += 1
             self._queries.start(self._query(pending))
 
-    async def _query(self, pending: dict[UUID, list[asyncio.Future[Record | None]]]) -> None:
+    async def _query(
+        self, pending: dict[UUID, list[asyncio.Future[RecordDocument | None]]]
+    ) -> None:
         try:
             found = await fetch_records(self._pool, list(pending))
         except Exception as error:  # noqa: BLE001 - handed to every request that asked

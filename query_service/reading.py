@@ -10,7 +10,7 @@ from urllib.parse import parse_qsl
 from opentelemetry.trace import Tracer
 from starlette.types import Scope
 
-from query_service.lookups import Record, RecordLookups
+from query_service.lookups import RecordDocument, RecordLookups
 from query_service.waiting import RecordWaiters, WaitEnded
 from shared import tracing
 from shared.answers import Answer
@@ -67,7 +67,7 @@ def wait_seconds(query_string: bytes, most: float) -> float | None:
 
 async def wait_for(
     key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
-) -> Record | None:
+) -> RecordDocument | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
     brings the record along, and whichever of the look and the wake-up has it first answers.
     A failed look is raised (a timed-out query too: it is not the wait running out). A wait
@@ -91,7 +91,7 @@ async def wait_for(
 
 async def traced_wait(
     tracer: Tracer, key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
-) -> Record | None:
+) -> RecordDocument | None:
     """`wait_for` in a span of the request's trace: the NOTIFY that wakes it (or the look that
     finds the record first) ends it, and says whether the record came."""
     attributes = {"db.system.name": "postgresql", "db.collection.name": TABLE}
@@ -101,7 +101,9 @@ async def traced_wait(
         return record
 
 
-def _found(arrived: "asyncio.Future[Record]", looked: "asyncio.Future[Record | None]") -> None:
+def _found(
+    arrived: "asyncio.Future[RecordDocument]", looked: "asyncio.Future[RecordDocument | None]"
+) -> None:
     if looked.cancelled():
         return
     error = looked.exception()  # retrieved even when unused: no "never retrieved" warning

@@ -1,4 +1,4 @@
-"""Query service settings (SPEC §2, §5)."""
+"""Query service settings: the shared ones, the longest `?wait=` and the largest page."""
 
 from pydantic import Field
 

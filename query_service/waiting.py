@@ -16,7 +16,7 @@ import asyncpg
 import structlog
 
 from query_service.records import fetch_records
-from shared.background import BackgroundTasks
+from shared.background import DetachedTasks
 from shared.db import Connection
 from shared.notifications import CHANNEL, decode_payload
 
@@ -36,7 +36,7 @@ class RecordWaiters:
         self._ping_every_s = ping_every_s
         self._waiters: dict[UUID, set[asyncio.Future[str]]] = {}
         self._task: asyncio.Task[None] | None = None
-        self._rechecks = BackgroundTasks()
+        self._rechecks = DetachedTasks()
         self.listening = asyncio.Event()
         self.reconnects = 0
         self._ended = False

@@ -6,7 +6,7 @@ from collections.abc import Coroutine
 from typing import Any
 
 
-class BackgroundTasks:
+class DetachedTasks:
     def __init__(self) -> None:
         self._running: set[asyncio.Task[None]] = set()
 

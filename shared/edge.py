@@ -2,7 +2,7 @@
 the request's span when tracing is on (shared/http_span.py).
 
 One layer, not three: each layer costs a coroutine and a wrapped `send` per request, and on
-two cores that was a measurable share of a request. The fast lane (shared/fast_lane.py) calls
+two cores that is a measurable share of a request. The fast lane (shared/fast_lane.py) calls
 the same `admit` for the routes it serves itself."""
 
 import time

@@ -6,7 +6,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from shared.redact import redact
-from shared.responses import JsonResponse
+from shared.responses import OrjsonResponse
 
 ReadinessCheck = Callable[[], Awaitable[dict[str, Any]]]
 UP = {"status": "UP"}
@@ -24,7 +24,7 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
         return UP
 
     @router.get("/ready", summary="Readiness: dependencies reachable")
-    async def ready() -> JsonResponse:
+    async def ready() -> OrjsonResponse:
         report: dict[str, Any] = {}
         healthy = True
         for name, check in checks.items():
@@ -37,6 +37,6 @@ def health_router(checks: Mapping[str, ReadinessCheck]) -> APIRouter:
                 if isinstance(error, NotReady):
                     report[name]["detail"] = str(error)
         body = {"status": "UP" if healthy else "DOWN", "checks": report}
-        return JsonResponse(body, status_code=200 if healthy else 503)
+        return OrjsonResponse(body, status_code=200 if healthy else 503)
 
     return router

@@ -1,11 +1,14 @@
 """Kafka client arguments common to producers, consumers and admin clients."""
 
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka.helpers import create_ssl_context
+from aiokafka.structs import ConsumerRecord
 
 from shared.settings import KafkaSettings
+
+KafkaRecord: TypeAlias = ConsumerRecord[bytes, bytes]  # a record as consumed: raw key and value
 
 
 def client_kwargs(settings: KafkaSettings, role: str) -> dict[str, Any]:

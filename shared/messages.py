@@ -1,4 +1,4 @@
-"""The command message on `timestamp.command.v1` (SPEC §3.3): the one schema both sides use."""
+"""The command message on `timestamp.command.v1`: the one schema both sides use."""
 
 import re
 from datetime import datetime

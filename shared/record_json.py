@@ -10,8 +10,8 @@ LONGEST = 232  # bytes: two UUIDs and three timestamps with six fraction digits
 
 def _rfc3339(column: str) -> str:
     """SQL rendering `column` exactly as shared.timestamps.format_rfc3339 does: UTC, `Z`,
-    the fraction only when non-zero and without trailing zeros. ±infinity is what asyncpg
-    wrote for datetime.min/max when rows were written from datetimes: shown as those."""
+    the fraction only when non-zero and without trailing zeros. ±infinity (what asyncpg
+    writes for datetime.min/max bound as datetimes) is shown as those."""
     text = f"""to_char({column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US')"""
     return f"""CASE WHEN isfinite({column}) THEN rtrim(rtrim({text}, '0'), '.') || 'Z'
         WHEN {column} < 'epoch' THEN '{MIN_TEXT}' ELSE '{MAX_TEXT}' END"""

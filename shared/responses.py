@@ -6,6 +6,6 @@ import orjson
 from starlette.responses import JSONResponse
 
 
-class JsonResponse(JSONResponse):
+class OrjsonResponse(JSONResponse):
     def render(self, content: Any) -> bytes:
         return orjson.dumps(content)

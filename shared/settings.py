@@ -1,4 +1,5 @@
-"""Environment settings (SPEC §2), validated once at start-up."""
+"""Environment settings, under the original service's variable names, validated once at
+start-up."""
 
 from typing import Any, Literal, TypeVar, get_args
 
@@ -18,7 +19,7 @@ from shared.redact import HIDDEN, redact
 DEFAULT_TOPIC = "timestamp.command.v1"
 DEFAULT_GROUP = "timestamp-consumer-service-1"
 
-# SPEC §2: the original's variable names, which work unchanged.
+# The original service's variable names: a deployment of it works unchanged.
 ORIGINAL_NAMES = (
     "SERVER_PORT",
     "LOG_LEVEL",

@@ -1,4 +1,4 @@
-"""ops/asyncapi.py and the checked-in docs/asyncapi.json stay in step with the code."""
+"""ops/asyncapi/ and the checked-in docs/asyncapi.json stay in step with the code."""
 
 import json
 import uuid
@@ -9,9 +9,12 @@ from typing import Any
 
 import jsonschema
 import pytest
+from typer.testing import CliRunner
 
 from consumer_service.dead_letters import PREFIX, REASON, error_headers
-from ops.asyncapi import REGENERATE, build_asyncapi, main, render_asyncapi
+from ops.asyncapi import REGENERATE, build_asyncapi, render_asyncapi
+from ops.cli import app
+from ops.redrive import REDRIVEN_FROM, redriven_from
 from ops.topics import KEEP_FOREVER, TopicPlan
 from shared.correlation import KAFKA_HEADER
 from shared.kafka import dead_letter_topic
@@ -210,15 +213,26 @@ def test_dead_letter_example_is_real_poison(document: dict[str, Any]) -> None:
     assert example["headers"][PREFIX + "exception.class.name"] == "shared.messages.BadTimestamp"
 
 
-def test_main_writes_the_file_and_prints_without_argument(
-    tmp_path: Path, capsysbinary: pytest.CaptureFixture[bytes]
-) -> None:
+def test_the_cli_writes_the_file_and_prints_without_argument(tmp_path: Path) -> None:
+    runner = CliRunner()
     target = tmp_path / "out" / "asyncapi.json"
-    assert main([str(target)]) == 0
+    assert runner.invoke(app, ["asyncapi", str(target)]).exit_code == 0
     assert target.read_text(encoding="utf-8") == render_asyncapi()
-    assert main([]) == 0
-    assert capsysbinary.readouterr().out.decode() == render_asyncapi()
-    assert main(["a", "b"]) == 2
+    printed = runner.invoke(app, ["asyncapi"])
+    assert printed.exit_code == 0
+    assert printed.stdout_bytes.decode() == render_asyncapi()
+    assert runner.invoke(app, ["asyncapi", "-"]).stdout_bytes == printed.stdout_bytes
+    assert runner.invoke(app, ["asyncapi", "a", "b"]).exit_code == 2
+
+
+def test_the_redrive_header_is_documented_as_redrive_writes_it(document: dict[str, Any]) -> None:
+    schemas, messages = _components(document)
+    header = schemas["timestampCommandHeaders"]["properties"][REDRIVEN_FROM]
+    record = FakeRecord(topic=dead_letter_topic(DEFAULT_TOPIC), partition=5, offset=1234)
+    value = redriven_from(record).decode()  # type: ignore[arg-type]
+    assert value == f"{DEFAULT_TOPIC}.dlq:5:1234"
+    jsonschema.Draft7Validator(header).validate(value)
+    assert REDRIVEN_FROM in messages["deadLetter"]["description"]
 
 
 def test_an_example_that_breaks_its_schema_is_caught(document: dict[str, Any]) -> None:

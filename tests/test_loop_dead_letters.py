@@ -16,10 +16,10 @@ from consumer_service.dead_letters import DeadLetterFailed
 from consumer_service.loop import Batch, ConsumeLoop
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
+from shared.kafka import KafkaRecord
 from shared.messages import Row
 
 P0, P1 = TopicPartition("t", 0), TopicPartition("t", 1)
-Record = ConsumerRecord[bytes, bytes]
 ID = "6b1d4a1e-7a6c-4c2e-9a51-0f8b8d7c1a01"
 
 
@@ -30,7 +30,7 @@ def command(offset: int, moment: str = "2001-02-03T04:05:06Z") -> bytes:
     ).encode()
 
 
-def record(tp: TopicPartition, offset: int, value: bytes) -> Record:
+def record(tp: TopicPartition, offset: int, value: bytes) -> KafkaRecord:
     return ConsumerRecord(tp.topic, tp.partition, offset, 0, 0, None, value, None, 0, 0, [])
 
 
@@ -73,7 +73,7 @@ class FakeDeadLetters:
         self.attempts = 0
         self.on_attempt: Any = None
 
-    async def send(self, record: Record, error: Exception) -> bool:
+    async def send(self, record: KafkaRecord, error: Exception) -> bool:
         self.attempts += 1
         if self.on_attempt is not None:
             self.on_attempt()
@@ -195,7 +195,7 @@ async def test_a_blocked_partition_revoked_meanwhile_is_left_to_its_new_owner(
     await until(lambda: consumer.committed(P1) == 1, "the other partition goes on")
     attempts = dlq.attempts
     await asyncio.sleep(0.1)  # several retry periods: nothing may retry for a partition gone
-    assert dlq.attempts == attempts, "a dead letter retried for a partition no longer ours"
+    assert dlq.attempts == attempts, "a dead letter retried for a partition revoked from us"
     assert not loop.progress.stopped, "/ready names a partition this consumer does not own"
     await batches.put(None)
     await running
@@ -239,7 +239,7 @@ async def test_a_conflict_sent_does_not_resume_a_partition_still_blocked_on_pois
     loop = new_loop(consumer, dlq)
     junk_fails = KafkaConnectionError()
 
-    async def send(record: Record, error: Exception) -> bool:  # the conflict goes at once
+    async def send(record: KafkaRecord, error: Exception) -> bool:  # the conflict goes at once
         dlq.attempts += 1
         if record.value == b"junk":
             await asyncio.sleep(0)

@@ -1,4 +1,4 @@
-"""shared/settings.py and the service settings: SPEC §2 names, defaults, one-line errors."""
+"""shared/settings.py and the service settings: the original's names, defaults, one-line errors."""
 
 import ssl
 from pathlib import Path
