@@ -125,7 +125,7 @@ class DeadLetters:
         except KafkaError as failure:
             if not isinstance(failure, _TOO_LARGE):
                 raise DeadLetterFailed(failure) from failure
-        except Exception:  # noqa: BLE001, S110 - the producer could not encode it: truncate
+        except Exception:  # noqa: BLE001 - the producer could not encode it: truncate
             pass
         key, value = record.key, record.value
         try:
@@ -134,7 +134,7 @@ class DeadLetters:
                 None if value is None else bytes(value[:KEEP_VALUE_BYTES]),
                 [*truncated_headers(record), *_why(record, error)],
             )
-        except Exception as failure:  # noqa: BLE001 - classified by the caller
+        except Exception as failure:  # classified by the caller
             raise DeadLetterFailed(failure) from failure
         return True
 
