@@ -4,7 +4,9 @@ A send that fails is classified: a record too large for the DLQ (or one the prod
 encode) goes as a truncated copy marked as such; anything else raises `DeadLetterFailed`,
 transient (retry it) or not (the DLQ cannot be written: stop the partition)."""
 
-from aiokafka import AIOKafkaProducer
+from collections.abc import Awaitable
+from typing import Protocol
+
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     InvalidTopicError,
@@ -41,6 +43,20 @@ _STOPPED = {
 }
 
 Record = ConsumerRecord[bytes, bytes]
+
+
+class Producer(Protocol):
+    """What the dead letters need of a Kafka producer (AIOKafkaProducer)."""
+
+    async def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes | None]],
+    ) -> Awaitable[object]:
+        """Once the record is queued: what resolves when the broker acknowledges it."""
 
 
 class DeadLetterFailed(Exception):
@@ -110,7 +126,7 @@ class DeadLetters:
     """Without a producer (a replay), poison is only counted: the service dead-lettered it
     when it first consumed the record, and a second copy would be a duplicate."""
 
-    def __init__(self, producer: AIOKafkaProducer | None, source_topic: str) -> None:
+    def __init__(self, producer: Producer | None, source_topic: str) -> None:
         self._producer = producer
         self.topic = dead_letter_topic(source_topic)
 
