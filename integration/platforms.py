@@ -116,7 +116,7 @@ def _kafka_answers() -> bool:
 
 
 def _engine_answers() -> bool:
-    import docker  # type: ignore[import-untyped]
+    import docker
 
     try:
         docker.from_env(timeout=5).ping()
