@@ -7,22 +7,21 @@ import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from itertools import islice
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
-import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry.trace import SpanKind
 
-from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
+from consumer_service.dead_letters import DeadLetterFailed, reason_of
 from consumer_service.lenient_records import install as read_records_leniently
 from consumer_service.lenient_records import undecodable_header
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
-from consumer_service.sink import apply_batch
+from consumer_service.sink import Pool, apply_batch
 from shared import tracing
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
@@ -33,6 +32,34 @@ from shared.tracing import links_to, parent_of, span
 
 Batch = Mapping[TopicPartition, Sequence[KafkaRecord]]
 T = TypeVar("T")
+
+
+class Consumer(Protocol):
+    """What the loop needs of a Kafka consumer (AIOKafkaConsumer)."""
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    ) -> Mapping[TopicPartition, Sequence[KafkaRecord]]: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None: ...
+
+
+class DeadLetterQueue(Protocol):
+    """Where the loop sends what it cannot apply (dead_letters.DeadLetters)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    async def send(self, record: KafkaRecord, error: Exception) -> bool:
+        """True when it went as a truncated copy; raises DeadLetterFailed."""
 
 
 class Prepared(NamedTuple):
@@ -67,7 +94,7 @@ def _where(record: KafkaRecord) -> dict[str, object]:
 
 
 async def poll_batch(
-    consumer: AIOKafkaConsumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    consumer: Consumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
 ) -> dict[TopicPartition, list[KafkaRecord]]:
     """Up to `max_records` of what has been fetched, waiting `timeout_ms` only for the first.
     Taken in chunks, yielding between them, so the event loop keeps feeding the transaction
@@ -94,9 +121,9 @@ def correlation_id(record: KafkaRecord) -> str | None:
 class ConsumeLoop:
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
-        pool: asyncpg.Pool,
-        dead_letters: DeadLetters,
+        consumer: Consumer,
+        pool: Pool,
+        dead_letters: DeadLetterQueue,
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
     ) -> None:

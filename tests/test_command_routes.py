@@ -162,7 +162,7 @@ async def test_an_idempotency_key_answers_the_same_id_on_every_retry(
 async def test_an_invalid_idempotency_key_is_a_400_problem(
     client: httpx.AsyncClient, publisher: FakePublisher, key: str
 ) -> None:
-    response = await client.post("/app", headers=[("Idempotency-Key", key.encode("latin-1"))])
+    response = await client.post("/app", headers=[(b"Idempotency-Key", key.encode("latin-1"))])
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == "Invalid Idempotency-Key"

@@ -17,6 +17,7 @@ from command_service.app import create_app as create_command_app
 from command_service.settings import CommandSettings
 from query_service.app import create_app as create_query_app
 from query_service.settings import QuerySettings
+from shared.fast_lane import LanedFastAPI
 from tests.test_command_routes import FakePublisher
 
 KNOWN = uuid.uuid4()
@@ -96,6 +97,7 @@ async def _send(app: FastAPI, case: Case) -> httpx.Response:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path} {c.status}")
 async def test_the_lane_answers_as_documented_and_as_fastapi_does(case: Case) -> None:
     lane_app = case.app(True, case.down)
+    assert isinstance(lane_app, LanedFastAPI)
     assert lane_app.lane is not None and lane_app.lane.match(
         {"method": case.method.upper(), "path": case.path.split("?")[0]}
     ), "the case must take the fast lane"

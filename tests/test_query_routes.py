@@ -2,7 +2,6 @@
 
 import base64
 from collections.abc import AsyncIterator
-from typing import Any
 
 import asyncpg
 import httpx
@@ -19,9 +18,9 @@ class EmptyPool:
     """Answers every query with no rows, and remembers the arguments."""
 
     def __init__(self) -> None:
-        self.queries: list[tuple[Any, ...]] = []
+        self.queries: list[tuple[object, ...]] = []
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
         self.queries.append(args)
         return []
 
@@ -85,10 +84,10 @@ class RefusingPool:
 
     error = asyncpg.InvalidPasswordError('password authentication failed for user "app"')
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
         raise self.error
 
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+    async def fetchval(self, query: str, *args: object, timeout: float | None = None) -> object:
         raise self.error
 
 

@@ -4,7 +4,6 @@ consumer's batch span (linking every record) → its DB child span; and nothing 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -18,7 +17,9 @@ from command_service.publisher import CommandPublisher
 from command_service.settings import CommandSettings
 from consumer_service.loop import Prepared
 from shared import tracing
+from shared.headers import Headers
 from shared.messages import decode_row
+from tests.kafka_headers import as_consumed
 from tests.test_loop_dead_letters import (
     P0,
     FakeConsumer,
@@ -47,7 +48,7 @@ async def command_client(
     fast_lane: bool, producer: FakeProducer
 ) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(CommandSettings(fast_lane=fast_lane))
-    publisher = CommandPublisher(CommandSettings(), lambda: producer)  # type: ignore[arg-type, return-value]
+    publisher = CommandPublisher(CommandSettings(), lambda: producer)
     await publisher.start()
     app.state.publisher = publisher
     transport = httpx.ASGITransport(app=app)
@@ -121,9 +122,10 @@ async def test_other_routes_are_traced_through_fastapi(spans: InMemorySpanExport
     assert response.headers["traceparent"].split("-")[2] == f"{server.context.span_id:016x}"
 
 
-def traced_record(offset: int, headers: list[tuple[str, Any]]) -> ConsumerRecord[bytes, bytes]:
+def traced_record(offset: int, headers: Headers) -> ConsumerRecord[bytes, bytes]:
+    value = command(offset)
     return ConsumerRecord(
-        P0.topic, P0.partition, offset, 0, 0, None, command(offset), None, 0, 0, headers
+        P0.topic, P0.partition, offset, 0, 0, None, value, None, 0, 0, as_consumed(headers)
     )
 
 
@@ -189,7 +191,7 @@ async def test_a_wait_is_a_span_of_the_request_that_the_wake_up_ends(
         tracing.TRACER, "GET /api/v1/timestamp/{record_id}", SpanKind.SERVER
     ) as request:
         waiting = asyncio.create_task(
-            traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)  # type: ignore[arg-type]
+            traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)
         )
         while waiters.arrived is None:
             await asyncio.sleep(0)
