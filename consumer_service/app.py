@@ -11,6 +11,7 @@ import structlog
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from fastapi import FastAPI
 
+from consumer_service import faults
 from consumer_service.dead_letters import DeadLetters
 from consumer_service.loop import ConsumeLoop
 from consumer_service.metrics import ConsumerMetrics, ProgressCollector
@@ -97,7 +98,12 @@ class ConsumerRuntime:
         self.consumer, self.producer = await _start_kafka(settings)
         topic = settings.kafka_consumer_topic
         self.loop = ConsumeLoop(
-            self.consumer, self.pool, DeadLetters(self.producer, topic), settings, self.metrics
+            self.consumer,
+            self.pool,
+            DeadLetters(self.producer, topic),
+            settings,
+            self.metrics,
+            faults.after_db_commit(settings),
         )
         listener = AssignmentTracker(
             self.loop.progress, self.consumer, self.loop.partitions_revoked
