@@ -24,7 +24,9 @@ from prometheus_client import CollectorRegistry
 from starlette.types import Message, Scope
 
 from command_service.app import create_app
+from command_service.metrics import CommandMetrics
 from command_service.publisher import CommandPublisher, ProduceBatch
+from command_service.runtime import CommandRuntime
 from command_service.settings import CommandSettings
 from consumer_service import loop as loop_module
 from consumer_service.dead_letters import DeadLetters
@@ -69,10 +71,11 @@ class AckingProducer:
 
 
 async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
-    app = create_app(CommandSettings(kafka_linger_ms=0))
-    publisher = CommandPublisher(CommandSettings(kafka_linger_ms=0), AckingProducer)
+    settings = CommandSettings(kafka_linger_ms=0)
+    app = create_app(settings)
+    publisher = CommandPublisher(settings, AckingProducer)
     await publisher.start()
-    app.state.publisher = publisher
+    state = {"runtime": CommandRuntime(settings, publisher, CommandMetrics(CollectorRegistry()))}
     headers = [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
 
     async def receive() -> Message:
@@ -91,6 +94,7 @@ async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
             "query_string": b"",
             "http_version": "1.1",
             "scheme": "http",
+            "state": state.copy(),  # the lifespan's state, as the server hands it to a request
         }
 
     async def one() -> None:

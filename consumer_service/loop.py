@@ -3,7 +3,6 @@ The next batch is polled and decoded while the current one is in its transaction
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from itertools import islice
@@ -32,6 +31,12 @@ from shared.tracing import links_to, parent_of, span
 
 Batch = Mapping[TopicPartition, Sequence[KafkaRecord]]
 T = TypeVar("T")
+# Called once a batch's rows are committed to the database, before its offsets are committed.
+AfterDbCommit = Callable[[], None]
+
+
+def nothing() -> None:
+    """The AfterDbCommit of the service as it runs in production."""
 
 
 class Consumer(Protocol):
@@ -79,7 +84,6 @@ class Blocked(NamedTuple):
     epoch: int
 
 
-CRASH_EXIT_CODE = 70
 STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per attempt
 FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
@@ -126,13 +130,14 @@ class ConsumeLoop:
         dead_letters: DeadLetterQueue,
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
+        after_db_commit: AfterDbCommit = nothing,
     ) -> None:
         self._consumer = consumer
         self._pool = pool
         self._dead_letters = dead_letters
         self._settings = settings
         self.progress = Progress()
-        self._batches = 0
+        self._after_db_commit = after_db_commit
         self.metrics = metrics
         self._stopping = asyncio.Event()
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
@@ -288,9 +293,7 @@ class ConsumeLoop:
                     " event_timestamp; the row keeps the first"
                 )
                 self._hold(tp, record, error)
-        self._batches += 1
-        if self._batches == self._settings.fault_crash_after_db_commit:
-            os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
+        self._after_db_commit()
         self._note_applied(batch)
         if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
             await self.commit_applied()

@@ -13,6 +13,7 @@ from opentelemetry.trace import Tracer
 from starlette.types import Scope
 
 from query_service.lookups import RecordDocument
+from query_service.runtime import QueryRuntime
 from query_service.waiting import WaitEnded
 from shared import tracing
 from shared.answers import Answer
@@ -42,18 +43,19 @@ async def read_record(scope: Scope, record_id: str) -> Answer:
         key = uuid.UUID(record_id)
     except ValueError:
         return problem_answer(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
-    state = scope["app"].state
+    runtime: QueryRuntime = scope["state"]["runtime"]
     try:
-        wait = wait_seconds(scope["query_string"], state.settings.max_wait_s)
+        wait = wait_seconds(scope["query_string"], runtime.settings.max_wait_s)
     except ValueError as error:
         return problem_answer(400, "Invalid wait", str(error))
+    lookups, waiters = runtime.lookups, runtime.waiters
     try:
         if wait and tracing.TRACER is not None:
-            record = await traced_wait(tracing.TRACER, key, wait, state.lookups, state.waiters)
+            record = await traced_wait(tracing.TRACER, key, wait, lookups, waiters)
         elif wait:
-            record = await wait_for(key, wait, state.lookups, state.waiters)
+            record = await wait_for(key, wait, lookups, waiters)
         else:
-            record = await state.lookups.get(key)
+            record = await lookups.get(key)
     except DATABASE_DOWN as error:
         return database_down(error)
     if record is None:

@@ -13,12 +13,12 @@ import jsonschema
 import pytest
 from fastapi import FastAPI
 
-from command_service.app import create_app as create_command_app
 from command_service.settings import CommandSettings
-from query_service.app import create_app as create_query_app
 from query_service.settings import QuerySettings
 from shared.fast_lane import LanedFastAPI
-from tests.test_command_routes import FakePublisher
+from tests.serving import serving
+from tests.test_command_routes import FakePublisher, app_publishing_to
+from tests.test_query_routes import app_reading_from
 
 KNOWN = uuid.uuid4()
 RECORD = json.dumps(
@@ -43,16 +43,13 @@ class FakeLookups:
 
 
 def command_app(fast_lane: bool, down: bool) -> FastAPI:
-    app = create_command_app(CommandSettings(fast_lane=fast_lane))
-    app.state.publisher = FakePublisher()
-    app.state.publisher.down = down
-    return app
+    publisher = FakePublisher()
+    publisher.down = down
+    return app_publishing_to(CommandSettings(fast_lane=fast_lane), publisher)
 
 
 def query_app(fast_lane: bool, down: bool) -> FastAPI:
-    app = create_query_app(QuerySettings(fast_lane=fast_lane))
-    app.state.lookups = FakeLookups(down)
-    return app
+    return app_reading_from(QuerySettings(fast_lane=fast_lane), lookups=FakeLookups(down))
 
 
 @dataclass(frozen=True)
@@ -88,8 +85,7 @@ CASES = [
 
 
 async def _send(app: FastAPI, case: Case) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+    async with serving(app) as client:
         headers = {"correlationId": "52f2665d-c087-42e5-a571-89061021a37c"}
         return await client.request(case.method, case.path, headers=headers)
 

@@ -12,7 +12,6 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from command_service.app import create_app
 from command_service.publisher import CommandPublisher
 from command_service.settings import CommandSettings
 from consumer_service.loop import Prepared
@@ -20,6 +19,8 @@ from shared import tracing
 from shared.headers import Headers
 from shared.messages import decode_row
 from tests.kafka_headers import as_consumed
+from tests.serving import serving
+from tests.test_command_routes import app_publishing_to
 from tests.test_loop_dead_letters import (
     P0,
     FakeConsumer,
@@ -47,12 +48,10 @@ def spans() -> Iterator[InMemorySpanExporter]:
 async def command_client(
     fast_lane: bool, producer: FakeProducer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(CommandSettings(fast_lane=fast_lane))
     publisher = CommandPublisher(CommandSettings(), lambda: producer)
     await publisher.start()
-    app.state.publisher = publisher
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
+    app = app_publishing_to(CommandSettings(fast_lane=fast_lane), publisher)
+    async with serving(app, "http://command") as client:
         yield client
     await publisher.stop()
 
