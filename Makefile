@@ -104,7 +104,7 @@ audit: install
 
 lint: install helm-lint rules-lint audit
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check shared command_service consumer_service query_service ops
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean: down

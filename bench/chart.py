@@ -7,10 +7,10 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
-from bench.targets import RSS_LIMIT_MB, evaluate  # noqa: E402
+from bench.targets import RSS_LIMIT_MB, evaluate
 
 HELD, MISSED, CEILING = "#2e7d32", "#c62828", "#9e9e9e"
 

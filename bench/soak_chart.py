@@ -8,7 +8,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.pyplot as plt
 
 MARKED = {"checkpoint": "#6a1b9a", "autovacuum": "#ef6c00", "kafka_segment": "#00838f"}
 

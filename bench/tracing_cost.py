@@ -11,23 +11,30 @@ import argparse
 import asyncio
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from unittest import mock
 
+from aiokafka import TopicPartition
 from aiokafka.structs import ConsumerRecord
 from opentelemetry.exporter.otlp.proto.common.trace_encoder import encode_spans
 from opentelemetry.sdk.resources import Resource
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor, SpanExporter, SpanExportResult
 from prometheus_client import CollectorRegistry
+from starlette.types import Message, Scope
 
 from command_service.app import create_app
-from command_service.publisher import CommandPublisher
+from command_service.metrics import CommandMetrics
+from command_service.publisher import CommandPublisher, ProduceBatch
+from command_service.runtime import CommandRuntime
 from command_service.settings import CommandSettings
 from consumer_service import loop as loop_module
+from consumer_service.dead_letters import DeadLetters
 from consumer_service.loop import ConsumeLoop, Prepared
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from shared import tracing
+from shared.db import Connection
 from shared.logging import configure_logging
 from shared.messages import Row, decode_row
 
@@ -42,7 +49,7 @@ class EncodingExporter(SpanExporter):
 
 class AckingProducer:
     class Batch:
-        def append(self, **_: Any) -> object:
+        def append(self, **record: object) -> object:
             return object()
 
     async def start(self) -> None: ...
@@ -56,7 +63,7 @@ class AckingProducer:
         return self.Batch()
 
     async def send_batch(
-        self, batch: object, topic: str, *, partition: int
+        self, batch: ProduceBatch, topic: str, *, partition: int
     ) -> asyncio.Future[None]:
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         done.set_result(None)
@@ -64,20 +71,21 @@ class AckingProducer:
 
 
 async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
-    app = create_app(CommandSettings(kafka_linger_ms=0))
-    publisher = CommandPublisher(CommandSettings(kafka_linger_ms=0), AckingProducer)  # type: ignore[arg-type]
+    settings = CommandSettings(kafka_linger_ms=0)
+    app = create_app(settings)
+    publisher = CommandPublisher(settings, AckingProducer)
     await publisher.start()
-    app.state.publisher = publisher
+    state = {"runtime": CommandRuntime(settings, publisher, CommandMetrics(CollectorRegistry()))}
     headers = [(b"traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
 
-    async def receive() -> dict[str, Any]:
+    async def receive() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    async def send(message: dict[str, Any]) -> None:
+    async def send(message: Message) -> None:
         if message["type"] == "http.response.start":
             assert message["status"] == 200, message
 
-    def scope() -> dict[str, Any]:
+    def scope() -> Scope:
         return {
             "type": "http",
             "method": "POST",
@@ -86,10 +94,11 @@ async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
             "query_string": b"",
             "http_version": "1.1",
             "scheme": "http",
+            "state": state.copy(),  # the lifespan's state, as the server hands it to a request
         }
 
     async def one() -> None:
-        await app(scope(), receive, send)  # type: ignore[arg-type]
+        await app(scope(), receive, send)
 
     for _ in range(500):  # warm-up
         await one()
@@ -100,26 +109,54 @@ async def commands_per_second(count: int, flush: Callable[[], object]) -> float:
     return count / (time.process_time() - started)
 
 
+class IdleConsumer:
+    """Owns no partition: nothing to poll, nothing to commit."""
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    ) -> dict[TopicPartition, list[ConsumerRecord[bytes, bytes]]]:
+        return {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return set()
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None: ...
+
+
+class NoPool:
+    """The sink here writes nothing: no connection is ever taken."""
+
+    def acquire(self) -> AbstractAsyncContextManager[Connection]:
+        raise AssertionError("the sink writes nothing")
+
+
 async def batches_per_second(size: int, count: int, flush: Callable[[], object]) -> float:
     async def sink(pool: object, rows: Sequence[Row]) -> tuple[int, list[int]]:
         return len(rows), []
 
-    loop_module.apply_batch = sink  # type: ignore[assignment]
-    consumer: Any = type("C", (), {"assignment": lambda self: set(), "commit": None})()
     settings = ConsumerSettings(offset_commit_interval_ms=60000)
-    loop = ConsumeLoop(consumer, None, None, settings, ConsumerMetrics(CollectorRegistry()))  # type: ignore[arg-type]
+    dead_letters = DeadLetters(None, settings.kafka_consumer_topic)
+    metrics = ConsumerMetrics(CollectorRegistry())
+    loop = ConsumeLoop(IdleConsumer(), NoPool(), dead_letters, settings, metrics)
     value = (
         b'{"command_id":"6b1d4a1e-7a6c-4c2e-9a51-0f8b8d7c1a01","event_timestamp":'
         b'"2001-02-03T04:05:06Z","accepted_at":"2001-02-03T04:05:06Z"}'
     )
     header = [("traceparent", b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01")]
-    records = [
+    records: list[ConsumerRecord[bytes, bytes]] = [
         ConsumerRecord("t", 0, n, 0, 0, None, value, None, 0, 0, header) for n in range(size)
     ]
     rows = [decode_row(value)] * size
     started = time.process_time()
-    for _ in range(count):
-        await loop.apply(Prepared(rows, records, {}, size, []))
+    with mock.patch.object(loop_module, "apply_batch", sink):
+        for _ in range(count):
+            await loop.apply(Prepared(rows, records, {}, size, []))
     flush()
     return count / (time.process_time() - started)
 
@@ -136,13 +173,13 @@ def traced(on: bool) -> TracerProvider | None:
 
 async def main(commands: int, batch: int) -> None:
     results: dict[str, dict[bool, float]] = {"commands": {}, "batches": {}}
-    for on in (False, True, False, True):  # twice each, interleaved: the best of two counts
-        provider = traced(on)
+    for enabled in (False, True, False, True):  # twice each, interleaved: the best of two
+        provider = traced(enabled)
         flush = provider.force_flush if provider is not None else lambda: None
         rate = await commands_per_second(commands, flush)
-        results["commands"][on] = max(rate, results["commands"].get(on, 0))
+        results["commands"][enabled] = max(rate, results["commands"].get(enabled, 0))
         rate = await batches_per_second(batch, 200, flush)
-        results["batches"][on] = max(rate, results["batches"].get(on, 0))
+        results["batches"][enabled] = max(rate, results["batches"].get(enabled, 0))
         if provider is not None:
             provider.shutdown()
 

@@ -1,41 +1,28 @@
-"""The command service's app factory and lifespan."""
-
-from collections.abc import AsyncIterator, Mapping
-from contextlib import asynccontextmanager
+"""The command service's app factory."""
 
 from fastapi import FastAPI
 
 from command_service.metrics import CommandMetrics
-from command_service.publisher import CommandPublisher
 from command_service.routes import LANE, router
+from command_service.runtime import CommandRuntimeOpener, open_runtime
 from command_service.settings import CommandSettings
 from shared.app import build_app
-from shared.health import ReadinessCheck
+from shared.metrics import service_registry
 
 
-def create_app(settings: CommandSettings) -> FastAPI:
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        publisher = CommandPublisher(settings)
-        await publisher.start()
-        app.state.publisher = publisher
-        try:
-            yield
-        finally:
-            await publisher.stop()
-
-    def checks(app: FastAPI) -> Mapping[str, ReadinessCheck]:
-        return {"kafka": lambda: app.state.publisher.ready()}
-
-    app = build_app(
-        settings,
-        "timestamp command service",
-        "Accepts timestamp commands and hands back a ticket id once Kafka acknowledged them.",
-        lifespan,
-        checks,
-        [router],
-        LANE,
-        {"/api/v1/timestamps": settings.max_batch_body_bytes},
+def create_app(
+    settings: CommandSettings, *, open_runtime: CommandRuntimeOpener = open_runtime
+) -> FastAPI:
+    registry = service_registry()
+    metrics = CommandMetrics(registry)
+    return build_app(
+        settings=settings,
+        title="timestamp command service",
+        description="Accepts timestamp commands and hands back a ticket id once Kafka "
+        "acknowledged them.",
+        registry=registry,
+        open_runtime=lambda _: open_runtime(settings, metrics),
+        routers=[router],
+        lane=LANE,
+        body_limits={"/api/v1/timestamps": settings.max_batch_body_bytes},
     )
-    app.state.metrics = CommandMetrics(app.state.registry)
-    return app

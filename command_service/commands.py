@@ -4,11 +4,11 @@ timestamp, publish, and decide the answer."""
 import time
 from datetime import UTC, datetime
 
-from starlette.datastructures import State
 from starlette.types import Scope
 
 from command_service.idempotency import InvalidIdempotencyKey, command_id_for, idempotency_key
 from command_service.publisher import BrokerUnavailable
+from command_service.runtime import CommandRuntime
 from shared.answers import Answer
 from shared.correlation import request_correlation_id
 from shared.messages import TimestampCommand
@@ -29,22 +29,22 @@ async def accept(scope: Scope, timestamp: str) -> Answer:
         command_id = command_id_for(idempotency_key(scope["headers"]))
     except InvalidIdempotencyKey as error:
         return problem_answer(400, "Invalid Idempotency-Key", str(error))
-    state = scope["app"].state
+    runtime: CommandRuntime = scope["state"]["runtime"]
     command = TimestampCommand(command_id, moment, datetime.now(UTC))
     started = time.perf_counter()
     try:
-        await state.publisher.publish(command, request_correlation_id(scope))
+        await runtime.publisher.publish(command, request_correlation_id(scope))
     except BrokerUnavailable as error:
-        return unavailable(state, error)
-    state.metrics.produce_latency.observe(time.perf_counter() - started)
-    state.metrics.acknowledged.inc()
+        return unavailable(runtime, error)
+    runtime.metrics.produce_latency.observe(time.perf_counter() - started)
+    runtime.metrics.acknowledged.inc()
     return Answer(200, b'{"id":"%s"}' % command.key())
 
 
-def unavailable(state: State, error: BrokerUnavailable) -> Answer:
+def unavailable(runtime: CommandRuntime, error: BrokerUnavailable) -> Answer:
     """Kafka did not acknowledge in time: 503, and when to try again."""
-    state.metrics.unavailable.inc()
-    retry_after = str(state.publisher.retry_after_s())
+    runtime.metrics.unavailable.inc()
+    retry_after = str(runtime.publisher.retry_after_s())
     return problem_answer(
         503, "Broker unavailable", str(error), headers={"Retry-After": retry_after}
     )

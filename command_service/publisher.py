@@ -14,6 +14,7 @@ import asyncio
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaProducer
@@ -25,7 +26,6 @@ from aiokafka.errors import (
     UnknownProducerId,
 )
 from aiokafka.partitioner import murmur2
-from aiokafka.producer.message_accumulator import BatchBuilder
 from opentelemetry.trace import SpanKind
 
 from command_service.retry_after import OutageClock
@@ -51,6 +51,37 @@ class BrokerUnavailable(Exception):
 WEDGED = (OutOfOrderSequenceNumber, UnknownProducerId, InvalidProducerEpoch, ProducerFenced)
 
 
+class ProduceBatch(Protocol):
+    """The records of one partition, sent as one produce request (aiokafka's BatchBuilder)."""
+
+    def append(
+        self,
+        *,
+        timestamp: float | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> object | None:
+        """Metadata of the appended record; None when the batch is full."""
+
+
+class Producer(Protocol):
+    """What the publisher needs of a Kafka producer (AIOKafkaProducer)."""
+
+    async def start(self) -> None: ...
+
+    async def stop(self) -> None: ...
+
+    async def partitions_for(self, topic: str) -> set[int]: ...
+
+    def create_batch(self) -> ProduceBatch: ...
+
+    async def send_batch(
+        self, batch: ProduceBatch, topic: str, *, partition: int
+    ) -> Awaitable[object]:
+        """Once the batch is queued: what resolves when the broker acknowledges it."""
+
+
 def partition_of(key: bytes, partitions: Sequence[int]) -> int:
     """Kafka's default partitioner (Java's and aiokafka's) for a non-null key."""
     index: int = (murmur2(key) & 0x7FFFFFFF) % len(partitions)
@@ -61,7 +92,7 @@ def partition_of(key: bytes, partitions: Sequence[int]) -> int:
 class _Part:
     """The commands of one partition in a window: one batch, and the requests awaiting its ack."""
 
-    batch: BatchBuilder
+    batch: ProduceBatch
     answers: list[asyncio.Future[None]] = field(default_factory=list)
 
 
@@ -69,7 +100,7 @@ class _LingerWindow:
     """The commands that leave together (those that arrived while the batch before them
     travelled, for at most KAFKA_LINGER_MS), batched per partition."""
 
-    def __init__(self, producer: AIOKafkaProducer, partitions: Sequence[int]) -> None:
+    def __init__(self, producer: Producer, partitions: Sequence[int]) -> None:
         self.producer = producer
         self.partitions = partitions
         self.parts: dict[int, _Part] = {}
@@ -101,14 +132,14 @@ class CommandPublisher:
     def __init__(
         self,
         settings: CommandSettings,
-        producer_factory: Callable[[], AIOKafkaProducer] | None = None,
+        producer_factory: Callable[[], Producer] | None = None,
     ) -> None:
         self._settings = settings
         self._topic = settings.kafka_publish_topic
         self._ack_timeout = settings.kafka_ack_timeout_s
         self._linger_s = settings.kafka_linger_ms / 1000
-        self._producer: AIOKafkaProducer | None = None
-        self._new_producer = producer_factory or self._default_producer
+        self._producer: Producer | None = None
+        self._new_producer: Callable[[], Producer] = producer_factory or self._default_producer
         self._replacing = asyncio.Lock()
         self._background = DetachedTasks()
         self._window: _LingerWindow | None = None
@@ -241,7 +272,7 @@ class CommandPublisher:
             async with asyncio.timeout(self._ack_timeout):
                 self._partitions = sorted(await window.producer.partitions_for(self._topic))
 
-    async def _deliver_part(self, producer: AIOKafkaProducer, partition: int, part: _Part) -> None:
+    async def _deliver_part(self, producer: Producer, partition: int, part: _Part) -> None:
         """Send the batch and answer every request in it, whatever happens."""
         failure: str | None = "the batch was abandoned (shutdown)"
         sent_at = asyncio.get_running_loop().time()
@@ -266,7 +297,7 @@ class CommandPublisher:
                 self._outage.failed(sent_at)
             _answer(part.answers, failure)
 
-    async def _replace(self, wedged: AIOKafkaProducer, error: KafkaError) -> None:
+    async def _replace(self, wedged: Producer, error: KafkaError) -> None:
         async with self._replacing:
             if self._producer is not wedged:
                 return  # another batch already replaced it

@@ -17,8 +17,8 @@ from command_service.idempotency import (
     command_id_for,
     idempotency_key,
 )
-from command_service.publisher import BrokerUnavailable, CommandPublisher
-from command_service.settings import CommandSettings
+from command_service.publisher import BrokerUnavailable
+from command_service.runtime import CommandRuntime
 from shared.correlation import request_correlation_id
 from shared.fast_lane import LaneRoute
 from shared.messages import TimestampCommand
@@ -160,7 +160,8 @@ _BULK_BODY = {
     "A `503` means any subset may have landed: retry with the same key.",
 )
 async def accept_batch(request: Request) -> Response:
-    settings: CommandSettings = request.app.state.settings
+    runtime: CommandRuntime = request.state.runtime
+    settings = runtime.settings
     try:
         key = idempotency_key(request.scope["headers"])
         body = await _body(request, settings.max_batch_body_bytes)
@@ -178,12 +179,11 @@ async def accept_batch(request: Request) -> Response:
         return problem_response(400, "Invalid batch", str(error))
     now = datetime.now(UTC)
     commands = [TimestampCommand(i, moment, now) for i, moment in zip(ids, moments, strict=True)]
-    publisher: CommandPublisher = request.app.state.publisher
     try:
-        await publisher.publish_many(commands, request_correlation_id(request.scope))
+        await runtime.publisher.publish_many(commands, request_correlation_id(request.scope))
     except BrokerUnavailable as error:
-        return unavailable(request.app.state, error).response()
-    request.app.state.metrics.acknowledged.inc(len(commands))
+        return unavailable(runtime, error).response()
+    runtime.metrics.acknowledged.inc(len(commands))
     body = b'{"ids":["' + b'","'.join(c.key() for c in commands) + b'"]}'
     return Response(body, media_type="application/json")
 

@@ -4,7 +4,9 @@ A send that fails is classified: a record too large for the DLQ (or one the prod
 encode) goes as a truncated copy marked as such; anything else raises `DeadLetterFailed`,
 transient (retry it) or not (the DLQ cannot be written: stop the partition)."""
 
-from aiokafka import AIOKafkaProducer
+from collections.abc import Awaitable
+from typing import Protocol
+
 from aiokafka.errors import (
     ClusterAuthorizationFailedError,
     InvalidTopicError,
@@ -38,6 +40,20 @@ _STOPPED = {
     TopicAuthorizationFailedError: "dlq write not authorised",
     ClusterAuthorizationFailedError: "dlq write not authorised",
 }
+
+
+class Producer(Protocol):
+    """What the dead letters need of a Kafka producer (AIOKafkaProducer)."""
+
+    async def send(
+        self,
+        topic: str,
+        *,
+        key: bytes | None,
+        value: bytes | None,
+        headers: list[tuple[str, bytes | None]],
+    ) -> Awaitable[object]:
+        """Once the record is queued: what resolves when the broker acknowledges it."""
 
 
 class DeadLetterFailed(Exception):
@@ -107,7 +123,7 @@ class DeadLetters:
     """Without a producer (a replay), poison is only counted: the service dead-lettered it
     when it first consumed the record, and a second copy would be a duplicate."""
 
-    def __init__(self, producer: AIOKafkaProducer | None, source_topic: str) -> None:
+    def __init__(self, producer: Producer | None, source_topic: str) -> None:
         self._producer = producer
         self.topic = dead_letter_topic(source_topic)
 
@@ -122,7 +138,7 @@ class DeadLetters:
         except KafkaError as failure:
             if not isinstance(failure, _TOO_LARGE):
                 raise DeadLetterFailed(failure) from failure
-        except Exception:  # noqa: BLE001, S110 - the producer could not encode it: truncate
+        except Exception:  # noqa: BLE001 - the producer could not encode it: truncate
             pass
         key, value = record.key, record.value
         try:
@@ -131,7 +147,7 @@ class DeadLetters:
                 None if value is None else bytes(value[:KEEP_VALUE_BYTES]),
                 [*truncated_headers(record), *_why(record, error)],
             )
-        except Exception as failure:  # noqa: BLE001 - classified by the caller
+        except Exception as failure:  # classified by the caller
             raise DeadLetterFailed(failure) from failure
         return True
 

@@ -3,26 +3,24 @@ The next batch is polled and decoded while the current one is in its transaction
 
 import asyncio
 import logging
-import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from itertools import islice
-from typing import NamedTuple, TypeVar
+from typing import NamedTuple, Protocol, TypeVar
 
-import asyncpg
 import structlog
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaError
 from opentelemetry.trace import SpanKind
 
-from consumer_service.dead_letters import DeadLetterFailed, DeadLetters, reason_of
+from consumer_service.dead_letters import DeadLetterFailed, reason_of
 from consumer_service.lenient_records import install as read_records_leniently
 from consumer_service.lenient_records import undecodable_header
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
 from consumer_service.settings import ConsumerSettings
-from consumer_service.sink import apply_batch
+from consumer_service.sink import Pool, apply_batch
 from shared import tracing
 from shared.correlation import KAFKA_HEADER
 from shared.headers import header_text
@@ -33,6 +31,40 @@ from shared.tracing import links_to, parent_of, span
 
 Batch = Mapping[TopicPartition, Sequence[KafkaRecord]]
 T = TypeVar("T")
+# Called once a batch's rows are committed to the database, before its offsets are committed.
+AfterDbCommit = Callable[[], None]
+
+
+def nothing() -> None:
+    """The AfterDbCommit of the service as it runs in production."""
+
+
+class Consumer(Protocol):
+    """What the loop needs of a Kafka consumer (AIOKafkaConsumer)."""
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    ) -> Mapping[TopicPartition, Sequence[KafkaRecord]]: ...
+
+    def assignment(self) -> set[TopicPartition]: ...
+
+    def seek(self, partition: TopicPartition, offset: int) -> None: ...
+
+    def pause(self, *partitions: TopicPartition) -> None: ...
+
+    def resume(self, *partitions: TopicPartition) -> None: ...
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None: ...
+
+
+class DeadLetterQueue(Protocol):
+    """Where the loop sends what it cannot apply (dead_letters.DeadLetters)."""
+
+    @property
+    def topic(self) -> str: ...
+
+    async def send(self, record: KafkaRecord, error: Exception) -> bool:
+        """True when it went as a truncated copy; raises DeadLetterFailed."""
 
 
 class Prepared(NamedTuple):
@@ -52,7 +84,6 @@ class Blocked(NamedTuple):
     epoch: int
 
 
-CRASH_EXIT_CODE = 70
 STOPPED_LOG_EVERY_S = 60.0  # a stopped partition's ERROR line, not one per attempt
 FINAL_HOLD_WAIT_S = 5.0  # of a shutdown's 10 s; a dead letter still unsent is read again
 CHUNK = 250  # records unpacked or decoded between two yields to the event loop
@@ -67,7 +98,7 @@ def _where(record: KafkaRecord) -> dict[str, object]:
 
 
 async def poll_batch(
-    consumer: AIOKafkaConsumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    consumer: Consumer, *partitions: TopicPartition, timeout_ms: int, max_records: int
 ) -> dict[TopicPartition, list[KafkaRecord]]:
     """Up to `max_records` of what has been fetched, waiting `timeout_ms` only for the first.
     Taken in chunks, yielding between them, so the event loop keeps feeding the transaction
@@ -94,18 +125,19 @@ def correlation_id(record: KafkaRecord) -> str | None:
 class ConsumeLoop:
     def __init__(
         self,
-        consumer: AIOKafkaConsumer,
-        pool: asyncpg.Pool,
-        dead_letters: DeadLetters,
+        consumer: Consumer,
+        pool: Pool,
+        dead_letters: DeadLetterQueue,
         settings: ConsumerSettings,
         metrics: ConsumerMetrics,
+        after_db_commit: AfterDbCommit = nothing,
     ) -> None:
         self._consumer = consumer
         self._pool = pool
         self._dead_letters = dead_letters
         self._settings = settings
         self.progress = Progress()
-        self._batches = 0
+        self._after_db_commit = after_db_commit
         self.metrics = metrics
         self._stopping = asyncio.Event()
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
@@ -261,9 +293,7 @@ class ConsumeLoop:
                     " event_timestamp; the row keeps the first"
                 )
                 self._hold(tp, record, error)
-        self._batches += 1
-        if self._batches == self._settings.fault_crash_after_db_commit:
-            os._exit(CRASH_EXIT_CODE)  # fault injection: the window between the two commits
+        self._after_db_commit()
         self._note_applied(batch)
         if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
             await self.commit_applied()

@@ -3,12 +3,11 @@ scrape time."""
 
 from collections.abc import Callable, Iterable, Iterator
 
-from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from consumer_service.progress import Progress, partition_name
+from consumer_service.progress import EndOffsets, Progress, partition_name
 from shared.messages import PoisonMessage
 from shared.metrics import LATENCY_BUCKETS
 
@@ -75,7 +74,7 @@ class ConsumerMetrics:
 
 
 class ProgressCollector(Collector):
-    def __init__(self, source: Callable[[], tuple[Progress, AIOKafkaConsumer] | None]) -> None:
+    def __init__(self, source: Callable[[], tuple[Progress, EndOffsets] | None]) -> None:
         self._source = source
 
     def collect(self) -> Iterable[Metric]:

@@ -3,11 +3,19 @@
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 
 _log = structlog.get_logger("consumer")
+
+
+class EndOffsets(Protocol):
+    """What the lag needs of a Kafka consumer (AIOKafkaConsumer)."""
+
+    def highwater(self, partition: TopicPartition) -> int | None:
+        """The partition's end offset as of the last fetch; None before the first."""
 
 
 def partition_name(tp: TopicPartition) -> str:
@@ -37,7 +45,7 @@ class Progress:
         self.paused.pop(tp, None)
         self.stopped.pop(tp, None)
 
-    def lag(self, consumer: AIOKafkaConsumer) -> dict[str, int | None]:
+    def lag(self, consumer: EndOffsets) -> dict[str, int | None]:
         """Records not yet committed, per assigned partition (None until the first fetch)."""
         lag: dict[str, int | None] = {}
         for tp in sorted(self.assigned):

@@ -28,6 +28,6 @@ class ConsumerSettings(ServiceSettings, KafkaSettings, DatabaseSettings):
     dead_letter_timeout_ms: int = Field(default=10_000, ge=1_000, le=300_000)
     max_poll_interval_ms: int = Field(default=300_000, ge=10_000)
     kafka_session_timeout_ms: int = Field(default=10_000, ge=1_000)
-    # Fault injection for the test suite: die right after the Nth batch's database commit,
-    # before its offsets are committed (0: never).
+    # Fault injection for the fault suite (consumer_service/faults.py): die right after the
+    # Nth batch's database commit, before its offsets are committed (0: never).
     fault_crash_after_db_commit: int = Field(default=0, ge=0)

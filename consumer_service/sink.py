@@ -1,6 +1,8 @@
 """The batch write: one transaction, idempotent on the command id, announcing new ids."""
 
 from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
 
 import asyncpg
 
@@ -36,7 +38,13 @@ ORDER BY r.n
 """
 
 
-async def apply_batch(pool: asyncpg.Pool, rows: Sequence[Row]) -> tuple[int, list[int]]:
+class Pool(Protocol):
+    """What the batch write needs of a connection pool (asyncpg's)."""
+
+    def acquire(self) -> AbstractAsyncContextManager[Connection]: ...
+
+
+async def apply_batch(pool: Pool, rows: Sequence[Row]) -> tuple[int, list[int]]:
     """Write the batch atomically; return how many rows were new, and the indexes of rows in
     conflict: their id is a row with another event timestamp (only looked for when some row
     was not new). The NOTIFY announcing new rows is delivered when the write commits."""

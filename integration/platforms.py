@@ -22,9 +22,9 @@ from shared.settings import KafkaSettings
 # containers themselves (ExitStack), also when the session fails.
 os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
 
-from testcontainers.community.postgres import PostgresContainer  # noqa: E402
-from testcontainers.core.container import DockerContainer  # noqa: E402
-from testcontainers.core.wait_strategies import LogMessageWaitStrategy  # noqa: E402
+from testcontainers.community.postgres import PostgresContainer
+from testcontainers.core.container import DockerContainer
+from testcontainers.core.wait_strategies import LogMessageWaitStrategy
 
 KAFKA_IMAGE = os.environ.get("KAFKA_IMAGE", "apache/kafka:4.0.1")
 POSTGRES_IMAGE = os.environ.get("POSTGRES_IMAGE", "postgres:15")
@@ -116,7 +116,7 @@ def _kafka_answers() -> bool:
 
 
 def _engine_answers() -> bool:
-    import docker  # type: ignore[import-untyped]
+    import docker
 
     try:
         docker.from_env(timeout=5).ping()

@@ -65,7 +65,8 @@ def compose() -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return compose["services"]  # type: ignore[no-any-return]
+    services: dict[str, dict[str, Any]] = compose["services"]
+    return services
 
 
 def interpolate(value: object) -> str:

@@ -15,7 +15,7 @@ from integration.faults import Stack
 from integration.harness import eventually, ops
 from ops.redrive import REDRIVEN_FROM
 from ops.topic_reader import read_topic, topic_extent
-from shared.kafka import client_kwargs, dead_letter_topic
+from shared.kafka import KafkaRecord, client_kwargs, dead_letter_topic
 from shared.messages import TimestampCommand
 from shared.settings import KafkaSettings
 
@@ -33,7 +33,7 @@ async def _produce(
         await producer.stop()
 
 
-async def _records(settings: KafkaSettings, topic: str) -> list[object]:
+async def _records(settings: KafkaSettings, topic: str) -> list[KafkaRecord]:
     extent = await topic_extent(settings, topic)
     return [record async for batch in read_topic(settings, extent) for record in batch]
 
@@ -97,22 +97,22 @@ async def test_dead_letters_are_listed_shown_and_redriven_once(
     assert "redriven 1, already applied 0, still poison 2" in first.stdout
 
     async def applied() -> bool:
-        row = await db.fetchval(
+        row: datetime | None = await db.fetchval(
             "SELECT event_timestamp FROM timestamp_records WHERE id = $1", fixed.command_id
         )
         return row == fixed.event_timestamp
 
     await eventually(applied, 60, "the redriven command as a row")
     after = await _records(kafka_settings, topic)
-    redriven = [r for r in after if REDRIVEN_FROM in dict(r.headers)]  # type: ignore[attr-defined]
+    redriven = [r for r in after if REDRIVEN_FROM in dict(r.headers)]
     assert len(after) == size + 1 and len(redriven) == 1
     record = redriven[0]
-    assert record.key == fixed.key() and record.value == fixed.encode()  # type: ignore[attr-defined]
-    record_headers = dict(record.headers)  # type: ignore[attr-defined]
+    assert record.key == fixed.key() and record.value == fixed.encode()
+    record_headers = dict(record.headers)
     position = [item["position"] for item in listed if item["reason"] == "internal_error"][0]
     assert record_headers[REDRIVEN_FROM] == f"{dlq}:{position}".encode()
     assert record_headers["correlationId"] == b"c-1" and REASON not in record_headers
-    assert record.partition == partition_of(fixed.key(), [0, 1, 2])  # type: ignore[attr-defined]
+    assert record.partition == partition_of(fixed.key(), [0, 1, 2])
 
     rows = await db.fetchval("SELECT count(*) FROM timestamp_records")
     second = ops("dlq", "redrive", "--topic", topic)

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.structs import RecordMetadata
 
 from integration.conftest import COMMAND_URL, QUERY_URL
 from integration.harness import ServiceProcess, eventually
@@ -135,7 +136,7 @@ async def test_the_same_message_twice_leaves_one_unchanged_row(
             15,
             "the first delivery's row",
         )
-        second = await producer.send_and_wait(
+        second: RecordMetadata = await producer.send_and_wait(
             "timestamp.command.v1", command.encode(), key=command.key()
         )
     finally:

@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 
-from consumer_service.loop import CRASH_EXIT_CODE
+from consumer_service.faults import CRASH_EXIT_CODE
 from integration.faults import Stack, assert_all_delivered, devstack
 from integration.harness import ServiceProcess, eventually
 from integration.load import ingest

@@ -38,7 +38,7 @@ async def test_idempotent_producer_round_trip(
     )
     await consumer.start()
     try:
-        received: list[bytes] = []
+        received: list[bytes | None] = []
         while len(received) < 10:
             batch = await consumer.getmany(timeout_ms=5000)
             assert batch, "no records within 5 s"
@@ -51,10 +51,13 @@ async def test_idempotent_producer_round_trip(
 async def test_the_command_topic_keeps_everything(
     admin: AIOKafkaAdminClient, fresh_topic: str
 ) -> None:
-    described = await admin.describe_configs(
+    (response,) = await admin.describe_configs(
         [ConfigResource(ConfigResourceType.TOPIC, fresh_topic)]
     )
-    configs = {entry[0]: entry[1] for entry in described[0].resources[0][4]}
+    (described,) = response.to_object()["resources"]
+    configs = {
+        entry["config_names"]: entry["config_value"] for entry in described["config_entries"]
+    }
     assert configs["retention.ms"] == "-1"
 
 

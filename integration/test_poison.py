@@ -8,6 +8,7 @@ import httpx
 import orjson
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
 
 from integration.faults import count_rows, topic_size
 from integration.harness import ServiceProcess, eventually
@@ -83,7 +84,7 @@ async def test_poison_is_dead_lettered_and_good_records_all_land(
     )
     await reader.start()
     try:
-        records = []
+        records: list[ConsumerRecord[bytes, bytes]] = []
         while len(records) < POISON:
             batch = await reader.getmany(timeout_ms=5000)
             assert batch, "the DLQ ran dry early"

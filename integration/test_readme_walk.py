@@ -15,7 +15,16 @@ from integration.harness import ROOT
 
 SECTIONS = ("Run it", "API", "Disaster recovery")
 NOT_RUN = re.compile(r"^make (down|test|lint|bench|bench-quick|chaos|clean)\b")
-PROJECT_PREFIXES = ("KAFKA_", "DB_", "PG_", "SERVER_", "LOG_", "API_", "MAX_", "COMMAND_")
+PROJECT_PREFIXES: tuple[str, ...] = (
+    "KAFKA_",
+    "DB_",
+    "PG_",
+    "SERVER_",
+    "LOG_",
+    "API_",
+    "MAX_",
+    "COMMAND_",
+)
 PROJECT_PREFIXES += ("CONSUMER_", "QUERY_", "BATCH_", "OFFSET_", "RETRY_", "PAGE_")
 
 

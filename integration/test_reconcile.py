@@ -4,7 +4,6 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaProducer
@@ -83,10 +82,10 @@ async def test_lag_and_rows_after_the_snapshot_are_not_differences(
     later: list[str] = []
     applied_up_to = reconciling._applied_up_to
 
-    async def busy(*args: Any) -> list[tuple[int, int]]:
+    async def busy(kafka: KafkaSettings, group: str, topic: str) -> list[tuple[int, int]]:
         """A command accepted and applied after the end offsets were taken, before the table's
         snapshot: what a busy consumer does while reconcile starts."""
-        committed = await applied_up_to(*args)
+        committed = await applied_up_to(kafka, group, topic)
         later.extend(await produce(kafka_settings, fresh_topic, [datetime.now(UTC)]))
         await table.execute(
             "INSERT INTO timestamp_records (id, event_timestamp, accepted_at) "

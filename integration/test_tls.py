@@ -4,6 +4,8 @@ sslmode=verify-full; the devstack CA is trusted, an unrelated CA is refused."""
 import os
 import ssl
 import uuid
+from pathlib import Path
+from typing import Literal
 
 import asyncpg
 import httpx
@@ -15,7 +17,7 @@ from pydantic import SecretStr
 from integration.harness import ROOT, ServiceProcess, eventually
 from shared.db import connect
 from shared.kafka import client_kwargs
-from shared.settings import DatabaseSettings, KafkaSettings
+from shared.settings import DatabaseSettings, KafkaSettings, SslMode
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 TLS = ROOT / ".local" / "tls"
@@ -24,12 +26,13 @@ SSL_BROKER = f"localhost:{os.environ.get('KAFKA_SSL_PORT', '9094')}"
 SASL_BROKER = f"localhost:{os.environ.get('KAFKA_SASL_SSL_PORT', '9095')}"
 SASL_USER = os.environ.get("KAFKA_SASL_USER", "timestamp")
 SASL_SECRET = os.environ.get("KAFKA_SASL_SECRET", "devstack-Kafka-Secret-91c2")
+TlsProtocol = Literal["SSL", "SASL_SSL"]
 
 if not CA.exists():
     pytest.skip("the devstack TLS material is missing (run make up)", allow_module_level=True)
 
 
-def kafka(protocol: str, cafile: os.PathLike[str], password: str = SASL_SECRET) -> KafkaSettings:
+def kafka(protocol: TlsProtocol, cafile: Path, password: str = SASL_SECRET) -> KafkaSettings:
     broker = SSL_BROKER if protocol == "SSL" else SASL_BROKER
     return KafkaSettings(
         kafka_broker=broker,
@@ -55,12 +58,14 @@ async def produce_once(settings: KafkaSettings, topic: str) -> None:
 
 
 @pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
-async def test_kafka_over_tls_with_the_trusted_ca(protocol: str, fresh_topic: str) -> None:
+async def test_kafka_over_tls_with_the_trusted_ca(protocol: TlsProtocol, fresh_topic: str) -> None:
     await produce_once(kafka(protocol, CA), fresh_topic)
 
 
 @pytest.mark.parametrize("protocol", ["SSL", "SASL_SSL"])
-async def test_kafka_refuses_an_untrusted_certificate(protocol: str, fresh_topic: str) -> None:
+async def test_kafka_refuses_an_untrusted_certificate(
+    protocol: TlsProtocol, fresh_topic: str
+) -> None:
     with pytest.raises(KafkaConnectionError):
         await produce_once(kafka(protocol, OTHER_CA), fresh_topic)
 
@@ -70,7 +75,7 @@ async def test_kafka_sasl_refuses_a_wrong_password(fresh_topic: str) -> None:
         await produce_once(kafka("SASL_SSL", CA, password="wrong"), fresh_topic)
 
 
-def database(mode: str, cafile: os.PathLike[str]) -> DatabaseSettings:
+def database(mode: SslMode, cafile: Path) -> DatabaseSettings:
     return DatabaseSettings(db_sslmode=mode, db_sslrootcert=cafile)
 
 

@@ -9,9 +9,7 @@ pool connection per loop turn: new connections are what make a slow moment slowe
 import asyncio
 from uuid import UUID
 
-import asyncpg
-
-from query_service.records import fetch_records
+from query_service.records import Pool, fetch_records
 from shared.background import DetachedTasks
 
 RecordDocument = str  # a row as the JSON document the query service answers with
@@ -19,7 +17,7 @@ IN_FLIGHT = 3
 
 
 class RecordLookups:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: Pool) -> None:
         self._pool = pool
         self._pending: dict[UUID, list[asyncio.Future[RecordDocument | None]]] = {}
         self._flush_scheduled = False

@@ -4,14 +4,17 @@ fast lane or the FastAPI route) calls `read_record` and sends the answer it give
 import asyncio
 import math
 import uuid
+from contextlib import AbstractAsyncContextManager
 from functools import partial
+from typing import Protocol
 from urllib.parse import parse_qsl
 
 from opentelemetry.trace import Tracer
 from starlette.types import Scope
 
-from query_service.lookups import RecordDocument, RecordLookups
-from query_service.waiting import RecordWaiters, WaitEnded
+from query_service.lookups import RecordDocument
+from query_service.runtime import QueryRuntime
+from query_service.waiting import WaitEnded
 from shared import tracing
 from shared.answers import Answer
 from shared.db import DATABASE_DOWN
@@ -19,23 +22,40 @@ from shared.problems import problem_answer
 from shared.schema import TABLE
 
 
+class Lookups(Protocol):
+    """What a read needs of the lookups by id (lookups.RecordLookups)."""
+
+    def lookup(self, record_id: uuid.UUID) -> "asyncio.Future[RecordDocument | None]": ...
+
+    async def get(self, record_id: uuid.UUID) -> RecordDocument | None: ...
+
+
+class Waiters(Protocol):
+    """What a wait needs of the LISTEN side (waiting.RecordWaiters)."""
+
+    def waiter(
+        self, record_id: uuid.UUID
+    ) -> "AbstractAsyncContextManager[asyncio.Future[RecordDocument]]": ...
+
+
 async def read_record(scope: Scope, record_id: str) -> Answer:
     try:
         key = uuid.UUID(record_id)
     except ValueError:
         return problem_answer(400, "Invalid id", f"{record_id[:64]!r} is not a UUID")
-    state = scope["app"].state
+    runtime: QueryRuntime = scope["state"]["runtime"]
     try:
-        wait = wait_seconds(scope["query_string"], state.settings.max_wait_s)
+        wait = wait_seconds(scope["query_string"], runtime.settings.max_wait_s)
     except ValueError as error:
         return problem_answer(400, "Invalid wait", str(error))
+    lookups, waiters = runtime.lookups, runtime.waiters
     try:
         if wait and tracing.TRACER is not None:
-            record = await traced_wait(tracing.TRACER, key, wait, state.lookups, state.waiters)
+            record = await traced_wait(tracing.TRACER, key, wait, lookups, waiters)
         elif wait:
-            record = await wait_for(key, wait, state.lookups, state.waiters)
+            record = await wait_for(key, wait, lookups, waiters)
         else:
-            record = await state.lookups.get(key)
+            record = await lookups.get(key)
     except DATABASE_DOWN as error:
         return database_down(error)
     if record is None:
@@ -66,7 +86,7 @@ def wait_seconds(query_string: bytes, most: float) -> float | None:
 
 
 async def wait_for(
-    key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
+    key: uuid.UUID, wait: float, lookups: Lookups, waiters: Waiters
 ) -> RecordDocument | None:
     """Registered before the first look, so a commit in between still wakes us; the wake-up
     brings the record along, and whichever of the look and the wake-up has it first answers.
@@ -90,7 +110,7 @@ async def wait_for(
 
 
 async def traced_wait(
-    tracer: Tracer, key: uuid.UUID, wait: float, lookups: RecordLookups, waiters: RecordWaiters
+    tracer: Tracer, key: uuid.UUID, wait: float, lookups: Lookups, waiters: Waiters
 ) -> RecordDocument | None:
     """`wait_for` in a span of the request's trace: the NOTIFY that wakes it (or the look that
     finds the record first) ends it, and says whether the record came."""

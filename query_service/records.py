@@ -3,6 +3,7 @@
 import base64
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
@@ -24,7 +25,13 @@ LIMIT $5
 """
 
 
-async def fetch_records(pool: asyncpg.Pool, ids: list[UUID]) -> dict[UUID, str]:
+class Pool(Protocol):
+    """What the reads need of a connection pool (asyncpg's)."""
+
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]: ...
+
+
+async def fetch_records(pool: Pool, ids: list[UUID]) -> dict[UUID, str]:
     """The JSON documents of those ids that exist, by id."""
     try:
         rows = await pool.fetch(_BY_IDS, ids)
@@ -74,7 +81,7 @@ def _text(moment: datetime | None) -> str | None:
 
 
 async def fetch_page(
-    pool: asyncpg.Pool,
+    pool: Pool,
     start: datetime | None,
     end: datetime | None,
     limit: int,

@@ -3,14 +3,13 @@ query_service/reading.py reads one record, for the route and the fast lane alike
 
 from typing import Annotated, Any
 
-import asyncpg
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel
 from starlette.responses import Response
 
 from query_service.reading import database_down, read_record
 from query_service.records import InvalidCursor, Position, fetch_page
-from query_service.settings import QuerySettings
+from query_service.runtime import QueryRuntime
 from shared.db import DATABASE_DOWN
 from shared.fast_lane import LaneRoute
 from shared.problems import problem_response, problem_schema
@@ -47,18 +46,12 @@ class TimestampPage(BaseModel):
 
 
 # Dependencies are `async def`: FastAPI runs plain `def` ones in a thread pool, per request.
-async def _pool(request: Request) -> asyncpg.Pool:
-    pool: asyncpg.Pool = request.app.state.pool
-    return pool
+async def _runtime(request: Request) -> QueryRuntime:
+    runtime: QueryRuntime = request.state.runtime
+    return runtime
 
 
-async def _settings(request: Request) -> QuerySettings:
-    settings: QuerySettings = request.app.state.settings
-    return settings
-
-
-Pool = Annotated[asyncpg.Pool, Depends(_pool)]
-Settings = Annotated[QuerySettings, Depends(_settings)]
+Runtime = Annotated[QueryRuntime, Depends(_runtime)]
 RecordId = Annotated[str, Path(description="The command id handed out by the command service")]
 
 
@@ -114,13 +107,13 @@ LANE = [LaneRoute("GET", "/api/v1/timestamp/{record_id}", read_record)]
     dependencies=[Depends(require_token)],
 )
 async def list_records(
-    pool: Pool,
-    settings: Settings,
+    runtime: Runtime,
     start: Annotated[str | None, Query(alias="from", description="Inclusive lower bound")] = None,
     end: Annotated[str | None, Query(alias="to", description="Exclusive upper bound")] = None,
     limit: Annotated[int, Query(ge=1, description="Page size (bounded)")] = 100,
     cursor: Annotated[str | None, Query(description="next_cursor of the previous page")] = None,
 ) -> Response:
+    settings = runtime.settings
     if limit > settings.page_max_limit:
         return problem_response(400, "Bad Request", f"limit must be ≤ {settings.page_max_limit}")
     try:
@@ -129,7 +122,7 @@ async def list_records(
     except (InvalidTimestamp, InvalidCursor) as error:
         return problem_response(400, "Bad Request", str(error))
     try:
-        page = await fetch_page(pool, bounds[0], bounds[1], limit, after)
+        page = await fetch_page(runtime.pool, bounds[0], bounds[1], limit, after)
     except DATABASE_DOWN as error:
         return database_down(error).response()
     return Response(page.json(), media_type="application/json")

@@ -15,7 +15,7 @@ from uuid import UUID
 import asyncpg
 import structlog
 
-from query_service.records import fetch_records
+from query_service.records import Pool, fetch_records
 from shared.background import DetachedTasks
 from shared.db import Connection
 from shared.notifications import CHANNEL, decode_payload
@@ -30,7 +30,7 @@ class WaitEnded(Exception):
 
 
 class RecordWaiters:
-    def __init__(self, connect: Connect, pool: asyncpg.Pool, ping_every_s: float = 2.0) -> None:
+    def __init__(self, connect: Connect, pool: Pool, ping_every_s: float = 2.0) -> None:
         self._connect = connect
         self._pool = pool
         self._ping_every_s = ping_every_s

@@ -99,7 +99,7 @@ class FastLane:
         if answer is None:
             try:
                 answer = await target.handler(scope, parameter)
-            except Exception as error:  # what FastAPI's last exception handler does
+            except Exception as error:  # noqa: BLE001 - what FastAPI's last exception handler does
                 answer = unexpected(error)
         try:
             await answer.send(send, (echoed, *extra))

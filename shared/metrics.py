@@ -1,6 +1,7 @@
 """Prometheus metrics: one registry per app (no global state), HTTP metrics for every service."""
 
 from collections.abc import Callable, Iterable
+from contextlib import AsyncExitStack
 
 import asyncpg
 from fastapi import APIRouter, Depends
@@ -8,7 +9,9 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    GCCollector,
     Histogram,
+    ProcessCollector,
     generate_latest,
 )
 from prometheus_client.core import GaugeMetricFamily, Metric
@@ -19,6 +22,22 @@ from starlette.types import Scope
 from shared.security import require_token
 
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+
+
+def service_registry() -> CollectorRegistry:
+    """A service's registry, with the process's own metrics in it."""
+    registry = CollectorRegistry()
+    ProcessCollector(registry=registry)  # process_*: CPU, memory, open files, start time
+    GCCollector(registry=registry)  # python_gc_*
+    return registry
+
+
+def collect_while_open(
+    stack: AsyncExitStack, registry: CollectorRegistry, collector: Collector
+) -> None:
+    """`collector` is scraped until `stack` closes (what it reads closes with it)."""
+    registry.register(collector)
+    stack.callback(registry.unregister, collector)
 
 
 class HttpMetrics:

@@ -8,7 +8,7 @@ from starlette.exceptions import HTTPException
 
 async def require_token(request: Request) -> None:
     """Dependency: when API_TOKEN is set, require `Authorization: Bearer <API_TOKEN>`."""
-    token = request.app.state.settings.api_token
+    token = request.state.runtime.settings.api_token
     if token is None:
         return
     scheme, _, given = request.headers.get("authorization", "").partition(" ")

@@ -2,13 +2,13 @@
 
 import json
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import jsonschema
 import pytest
+from aiokafka.structs import ConsumerRecord
 from typer.testing import CliRunner
 
 from consumer_service.dead_letters import PREFIX, REASON, error_headers
@@ -24,18 +24,11 @@ from shared.settings import DEFAULT_TOPIC
 CHECKED_IN = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
 
 
-@dataclass
-class FakeRecord:
-    """Just the attributes `error_headers` reads from an aiokafka ConsumerRecord."""
-
-    topic: str = DEFAULT_TOPIC
-    partition: int = 5
-    offset: int = 1234
-    key: bytes | None = b"52f2665d-c087-42e5-a571-89061021a37c"
-    value: bytes | None = b'{"command_id": "x"}'
-    headers: Sequence[tuple[str, bytes]] = field(
-        default_factory=lambda: [(KAFKA_HEADER, b"0f8e3b2a-6c1d-4e5f-9a7b-3d2c1b0a9e8f")]
-    )
+def consumed_record() -> ConsumerRecord[bytes, bytes]:
+    """A record of the command topic, as the consumer reads it."""
+    key, value = b"52f2665d-c087-42e5-a571-89061021a37c", b'{"command_id": "x"}'
+    headers = [(KAFKA_HEADER, b"0f8e3b2a-6c1d-4e5f-9a7b-3d2c1b0a9e8f")]
+    return ConsumerRecord(DEFAULT_TOPIC, 5, 1234, 0, 0, key, value, None, 0, 0, headers)
 
 
 @pytest.fixture(scope="module")
@@ -162,9 +155,9 @@ def test_examples_validate_against_their_schemas(document: dict[str, Any]) -> No
 def test_dead_letter_headers_match_what_the_consumer_produces(document: dict[str, Any]) -> None:
     schemas, _ = _components(document)
     header_schema = schemas["deadLetterHeaders"]
-    record = FakeRecord()
+    record = consumed_record()
     error = BadTimestamp("'2009-09-28T19:03:12' is not an RFC 3339 date-time")
-    produced = error_headers(record, error)  # type: ignore[arg-type]
+    produced = error_headers(record, error)
     names = [name for name, _ in produced]
     assert names == list(header_schema["properties"])[: len(names)]
     assert header_schema["required"] == [name for name in names if name != KAFKA_HEADER]
@@ -228,8 +221,10 @@ def test_the_cli_writes_the_file_and_prints_without_argument(tmp_path: Path) -> 
 def test_the_redrive_header_is_documented_as_redrive_writes_it(document: dict[str, Any]) -> None:
     schemas, messages = _components(document)
     header = schemas["timestampCommandHeaders"]["properties"][REDRIVEN_FROM]
-    record = FakeRecord(topic=dead_letter_topic(DEFAULT_TOPIC), partition=5, offset=1234)
-    value = redriven_from(record).decode()  # type: ignore[arg-type]
+    record: ConsumerRecord[bytes, bytes] = ConsumerRecord(
+        dead_letter_topic(DEFAULT_TOPIC), 5, 1234, 0, 0, None, None, None, 0, 0, []
+    )
+    value = redriven_from(record).decode()
     assert value == f"{DEFAULT_TOPIC}.dlq:5:1234"
     jsonschema.Draft7Validator(header).validate(value)
     assert REDRIVEN_FROM in messages["deadLetter"]["description"]

@@ -2,16 +2,22 @@
 
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
+from typing import Any
 
 import httpx
 import orjson
 import pytest
+from fastapi import FastAPI
 
 from command_service.app import create_app
 from command_service.idempotency import command_id_for
+from command_service.metrics import CommandMetrics
 from command_service.publisher import BrokerUnavailable
+from command_service.runtime import CommandRuntime
 from command_service.settings import CommandSettings
 from shared.messages import TimestampCommand
+from tests.serving import serving
 
 
 class FakePublisher:
@@ -32,6 +38,17 @@ class FakePublisher:
             await self.publish(command, correlation_id)
 
 
+def app_publishing_to(settings: CommandSettings, publisher: Any) -> FastAPI:
+    """The command app, its runtime's publisher `publisher` (a fake stands in for Kafka)."""
+
+    def open_runtime(
+        settings: CommandSettings, metrics: CommandMetrics
+    ) -> nullcontext[CommandRuntime]:
+        return nullcontext(CommandRuntime(settings, publisher, metrics))
+
+    return create_app(settings, open_runtime=open_runtime)
+
+
 @pytest.fixture
 def publisher() -> FakePublisher:
     return FakePublisher()
@@ -42,10 +59,8 @@ async def client(
     publisher: FakePublisher, request: pytest.FixtureRequest
 ) -> AsyncIterator[httpx.AsyncClient]:
     """Every contract test runs on both paths: the fast lane and the FastAPI routes."""
-    app = create_app(CommandSettings(fast_lane=request.param))
-    app.state.publisher = publisher  # no lifespan: the fake stands in for Kafka
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
+    app = app_publishing_to(CommandSettings(fast_lane=request.param), publisher)
+    async with serving(app, "http://command") as client:
         yield client
 
 
@@ -162,7 +177,7 @@ async def test_an_idempotency_key_answers_the_same_id_on_every_retry(
 async def test_an_invalid_idempotency_key_is_a_400_problem(
     client: httpx.AsyncClient, publisher: FakePublisher, key: str
 ) -> None:
-    response = await client.post("/app", headers=[("Idempotency-Key", key.encode("latin-1"))])
+    response = await client.post("/app", headers=[(b"Idempotency-Key", key.encode("latin-1"))])
     assert response.status_code == 400
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["title"] == "Invalid Idempotency-Key"

@@ -13,11 +13,12 @@ import jsonschema
 import pytest
 from fastapi import FastAPI
 
-from command_service.app import create_app as create_command_app
 from command_service.settings import CommandSettings
-from query_service.app import create_app as create_query_app
 from query_service.settings import QuerySettings
-from tests.test_command_routes import FakePublisher
+from shared.fast_lane import LanedFastAPI
+from tests.serving import serving
+from tests.test_command_routes import FakePublisher, app_publishing_to
+from tests.test_query_routes import app_reading_from
 
 KNOWN = uuid.uuid4()
 RECORD = json.dumps(
@@ -42,16 +43,13 @@ class FakeLookups:
 
 
 def command_app(fast_lane: bool, down: bool) -> FastAPI:
-    app = create_command_app(CommandSettings(fast_lane=fast_lane))
-    app.state.publisher = FakePublisher()
-    app.state.publisher.down = down
-    return app
+    publisher = FakePublisher()
+    publisher.down = down
+    return app_publishing_to(CommandSettings(fast_lane=fast_lane), publisher)
 
 
 def query_app(fast_lane: bool, down: bool) -> FastAPI:
-    app = create_query_app(QuerySettings(fast_lane=fast_lane))
-    app.state.lookups = FakeLookups(down)
-    return app
+    return app_reading_from(QuerySettings(fast_lane=fast_lane), lookups=FakeLookups(down))
 
 
 @dataclass(frozen=True)
@@ -87,8 +85,7 @@ CASES = [
 
 
 async def _send(app: FastAPI, case: Case) -> httpx.Response:
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://svc") as client:
+    async with serving(app) as client:
         headers = {"correlationId": "52f2665d-c087-42e5-a571-89061021a37c"}
         return await client.request(case.method, case.path, headers=headers)
 
@@ -96,6 +93,7 @@ async def _send(app: FastAPI, case: Case) -> httpx.Response:
 @pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c.method} {c.path} {c.status}")
 async def test_the_lane_answers_as_documented_and_as_fastapi_does(case: Case) -> None:
     lane_app = case.app(True, case.down)
+    assert isinstance(lane_app, LanedFastAPI)
     assert lane_app.lane is not None and lane_app.lane.match(
         {"method": case.method.upper(), "path": case.path.split("?")[0]}
     ), "the case must take the fast lane"

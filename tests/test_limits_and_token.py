@@ -6,18 +6,15 @@ import httpx
 import pytest
 from pydantic import SecretStr, ValidationError
 
-from command_service.app import create_app
 from command_service.settings import CommandSettings
-from tests.test_command_routes import FakePublisher
+from tests.serving import serving
+from tests.test_command_routes import FakePublisher, app_publishing_to
 
 TOKEN = "t0k3n-for-the-tests"
 
 
 async def _client(settings: CommandSettings) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(settings)
-    app.state.publisher = FakePublisher()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
+    async with serving(app_publishing_to(settings, FakePublisher()), "http://command") as client:
         yield client
 
 

@@ -3,13 +3,13 @@
 import asyncio
 import uuid
 from collections.abc import Sequence
-from typing import Any
 from uuid import UUID
 
 import pytest
 
 from query_service import lookups
 from query_service.lookups import IN_FLIGHT, RecordLookups
+from tests.unused_database import UnusedPool
 
 
 class FakeQueries:
@@ -20,7 +20,7 @@ class FakeQueries:
         self.release = asyncio.Event()
         self.error: Exception | None = None
 
-    async def __call__(self, pool: Any, ids: Sequence[UUID]) -> dict[UUID, str]:
+    async def __call__(self, pool: object, ids: Sequence[UUID]) -> dict[UUID, str]:
         self.queries.append(list(ids))
         await self.release.wait()
         if self.error is not None:
@@ -41,7 +41,7 @@ async def _settle() -> None:
 
 
 async def test_lookups_of_one_turn_share_one_query(queries: FakeQueries) -> None:
-    reads = RecordLookups(pool=None)  # type: ignore[arg-type]
+    reads = RecordLookups(pool=UnusedPool())
     ids = [uuid.uuid4() for _ in range(5)]
     queries.release.set()
     found = await asyncio.gather(*(reads.get(record_id) for record_id in ids))
@@ -52,7 +52,7 @@ async def test_lookups_of_one_turn_share_one_query(queries: FakeQueries) -> None
 async def test_at_most_in_flight_queries_and_the_rest_wait_for_one_next(
     queries: FakeQueries,
 ) -> None:
-    reads = RecordLookups(pool=None)  # type: ignore[arg-type]
+    reads = RecordLookups(pool=UnusedPool())
 
     async def one_per_turn(ids: list[UUID]) -> list[asyncio.Task[str | None]]:
         tasks = []
@@ -74,7 +74,7 @@ async def test_at_most_in_flight_queries_and_the_rest_wait_for_one_next(
 async def test_a_failed_query_fails_its_requests_and_the_next_still_runs(
     queries: FakeQueries,
 ) -> None:
-    reads = RecordLookups(pool=None)  # type: ignore[arg-type]
+    reads = RecordLookups(pool=UnusedPool())
     queries.error = ConnectionRefusedError("database down")
     queries.release.set()
     with pytest.raises(ConnectionRefusedError):

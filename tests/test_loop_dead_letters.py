@@ -2,8 +2,7 @@
 holds back only its own partition, and no committed offset passes it until it is sent."""
 
 import asyncio
-from collections.abc import AsyncIterator, Sequence
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest
 from aiokafka import TopicPartition
@@ -18,6 +17,7 @@ from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from shared.kafka import KafkaRecord
 from shared.messages import Row
+from tests.unused_database import UnusedPool
 
 P0, P1 = TopicPartition("t", 0), TopicPartition("t", 1)
 ID = "6b1d4a1e-7a6c-4c2e-9a51-0f8b8d7c1a01"
@@ -41,6 +41,11 @@ class FakeConsumer:
         self.positions: dict[TopicPartition, int] = {}
         self.commits: list[dict[TopicPartition, int]] = []
         self.resumed: list[TopicPartition] = []
+
+    async def getmany(
+        self, *partitions: TopicPartition, timeout_ms: int, max_records: int
+    ) -> dict[TopicPartition, list[KafkaRecord]]:
+        return {}  # nothing is polled: the tests feed batches to run_pipelined
 
     def assignment(self) -> set[TopicPartition]:
         return set(self.assigned)
@@ -71,7 +76,7 @@ class FakeDeadLetters:
         self.failure: Exception | None = None
         self.sent: list[tuple[int, int, str]] = []
         self.attempts = 0
-        self.on_attempt: Any = None
+        self.on_attempt: Callable[[], None] | None = None
 
     async def send(self, record: KafkaRecord, error: Exception) -> bool:
         self.attempts += 1
@@ -110,8 +115,7 @@ def sink(monkeypatch: pytest.MonkeyPatch) -> FakeSink:
 def new_loop(consumer: FakeConsumer, dlq: FakeDeadLetters) -> ConsumeLoop:
     settings = ConsumerSettings(retry_initial_s=0.01, retry_max_s=0.02)
     metrics = ConsumerMetrics(CollectorRegistry())
-    none: Any = None
-    return ConsumeLoop(consumer, none, dlq, settings, metrics)  # type: ignore[arg-type]
+    return ConsumeLoop(consumer, UnusedPool(), dlq, settings, metrics)
 
 
 async def feed(batches: "asyncio.Queue[Batch | None]") -> AsyncIterator[Batch]:
@@ -119,7 +123,7 @@ async def feed(batches: "asyncio.Queue[Batch | None]") -> AsyncIterator[Batch]:
         yield batch
 
 
-async def until(condition: Any, what: str, timeout: float = 2.0) -> None:
+async def until(condition: Callable[[], bool], what: str, timeout: float = 2.0) -> None:
     async with asyncio.timeout(timeout):
         while not condition():
             await asyncio.sleep(0.005)

@@ -1,36 +1,37 @@
 """consumer_service/loop.py offset commits with a fake consumer: what a failed commit keeps."""
 
-from typing import Any
-
 from aiokafka import TopicPartition
 from aiokafka.errors import CommitFailedError, KafkaConnectionError, KafkaError
 from prometheus_client import CollectorRegistry
 
+from consumer_service.dead_letters import DeadLetters
 from consumer_service.loop import ConsumeLoop
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
+from tests import test_loop_dead_letters
+from tests.unused_database import UnusedPool
 
 TP = TopicPartition("t", 0)
 
 
-class FakeConsumer:
-    def __init__(self, error: KafkaError | None) -> None:
-        self.error = error
-        self.commits: list[dict[TopicPartition, int]] = []
+class FakeConsumer(test_loop_dead_letters.FakeConsumer):
+    """Owns only TP; each commit is recorded, then fails with `error` while it is set."""
 
-    def assignment(self) -> set[TopicPartition]:
-        return {TP}
+    def __init__(self, error: KafkaError | None) -> None:
+        super().__init__()
+        self.assigned = {TP}
+        self.error = error
 
     async def commit(self, offsets: dict[TopicPartition, int]) -> None:
-        self.commits.append(dict(offsets))
+        await super().commit(offsets)
         if self.error is not None:
             raise self.error
 
 
 def _loop(consumer: FakeConsumer) -> ConsumeLoop:
     metrics = ConsumerMetrics(CollectorRegistry())
-    none: Any = None
-    return ConsumeLoop(consumer, none, none, ConsumerSettings(), metrics)  # type: ignore[arg-type]
+    no_dead_letters = DeadLetters(None, TP.topic)
+    return ConsumeLoop(consumer, UnusedPool(), no_dead_letters, ConsumerSettings(), metrics)
 
 
 async def test_a_commit_refused_by_a_rebalance_is_dropped_not_retried() -> None:

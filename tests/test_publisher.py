@@ -2,27 +2,46 @@
 
 import asyncio
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import TypedDict
 
 import pytest
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, OutOfOrderSequenceNumber
 from aiokafka.partitioner import DefaultPartitioner
 
-from command_service.publisher import BrokerUnavailable, CommandPublisher
+from command_service.publisher import BrokerUnavailable, CommandPublisher, ProduceBatch
 from command_service.settings import CommandSettings
 from shared.messages import TimestampCommand
 from tests.test_messages import COMMAND
 
 
+class Appended(TypedDict):
+    timestamp: float | None
+    key: bytes | None
+    value: bytes | None
+    headers: Sequence[tuple[str, bytes]]
+
+
+class Sent(Appended):
+    topic: str
+
+
 class FakeBatch:
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
-        self.records: list[dict[str, Any]] = []
+        self.records: list[Appended] = []
 
-    def append(self, **record: Any) -> object | None:
+    def append(
+        self,
+        *,
+        timestamp: float | None,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Sequence[tuple[str, bytes]],
+    ) -> object | None:
         if len(self.records) == self.capacity:
             return None
-        self.records.append(record)
+        self.records.append(Appended(timestamp=timestamp, key=key, value=value, headers=headers))
         return object()
 
 
@@ -31,9 +50,9 @@ class FakeProducer:
         self, outcome: BaseException | None = None, hang: bool = False, capacity: int = 100
     ) -> None:
         self.outcome, self.hang, self.capacity = outcome, hang, capacity
-        self.sent: list[dict[str, Any]] = []
+        self.sent: list[Sent] = []
         self.batches: list[tuple[int, int]] = []  # (partition, records)
-        self.records: list[tuple[int, dict[str, Any]]] = []  # (partition, record)
+        self.records: list[tuple[int, Appended]] = []  # (partition, record)
         self.started = self.stopped = False
         self.start_error: BaseException | None = None
         self.answered: asyncio.Event | None = None  # when set: deliveries wait for it
@@ -53,9 +72,10 @@ class FakeProducer:
         return FakeBatch(self.capacity)
 
     async def send_batch(
-        self, batch: FakeBatch, topic: str, *, partition: int
+        self, batch: ProduceBatch, topic: str, *, partition: int
     ) -> "asyncio.Future[None]":
-        self.sent += [{"topic": topic, **record} for record in batch.records]
+        assert isinstance(batch, FakeBatch), "a batch of another producer"
+        self.sent += [Sent(topic=topic, **record) for record in batch.records]
         self.records += [(partition, record) for record in batch.records]
         self.batches.append((partition, len(batch.records)))
         delivery: asyncio.Future[None] = asyncio.get_running_loop().create_future()
@@ -208,7 +228,7 @@ async def test_a_replacement_that_cannot_start_answers_and_is_tried_again() -> N
     publisher = await _publisher(wedged)
     broken.start_error = KafkaConnectionError()
     queue = [broken, fresh]
-    publisher._new_producer = lambda: queue.pop(0)  # type: ignore[method-assign]
+    publisher._new_producer = lambda: queue.pop(0)
     async with asyncio.timeout(2):  # answered, not hung
         with pytest.raises(BrokerUnavailable):
             await publisher.publish(COMMAND, "c")
@@ -230,6 +250,6 @@ async def test_retry_after_follows_the_outage_and_ends_with_an_ack() -> None:
     assert publisher.retry_after_s() == 1  # the outage has only just begun
     publisher._outage.failed(sent_at=asyncio.get_running_loop().time() - 3.2)
     assert publisher.retry_after_s() == 4
-    publisher._producer = healthy  # type: ignore[assignment]  # the broker is back
+    publisher._producer = healthy  # the broker is back
     await publisher.publish(COMMAND, "c")
     assert publisher.retry_after_s() == 1

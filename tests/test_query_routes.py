@@ -2,15 +2,22 @@
 
 import base64
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 
 from query_service.app import create_app
 from query_service.lookups import RecordLookups
+from query_service.runtime import QueryRuntime
 from query_service.settings import QuerySettings
+from query_service.waiting import RecordWaiters
+from shared.stopping import StopHooks
+from tests.serving import serving
 
 RECORD_ID = "0b6bb3c4-5d6e-4a8f-9d84-0c1e2b3a4f5d"
 
@@ -19,20 +26,36 @@ class EmptyPool:
     """Answers every query with no rows, and remembers the arguments."""
 
     def __init__(self) -> None:
-        self.queries: list[tuple[Any, ...]] = []
+        self.queries: list[tuple[object, ...]] = []
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
         self.queries.append(args)
         return []
+
+
+async def _no_listening() -> asyncpg.Connection:
+    raise AssertionError("the waiters are not started")
+
+
+def app_reading_from(settings: QuerySettings, pool: Any = None, lookups: Any = None) -> FastAPI:
+    """The query app, its runtime's pool `pool` and lookups `lookups` (by default, over
+    `pool`): fakes stand in for PostgreSQL."""
+
+    def open_runtime(
+        settings: QuerySettings, registry: CollectorRegistry, hooks: StopHooks
+    ) -> nullcontext[QueryRuntime]:
+        waiters = RecordWaiters(_no_listening, pool)
+        runtime = QueryRuntime(settings, pool, waiters, lookups or RecordLookups(pool))
+        return nullcontext(runtime)
+
+    return create_app(settings, open_runtime=open_runtime)
 
 
 @pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
 async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
     """Every contract test runs on both paths: the fast lane and the FastAPI routes."""
-    app = create_app(QuerySettings(fast_lane=request.param))
-    app.state.pool = EmptyPool()
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
+    app = app_reading_from(QuerySettings(fast_lane=request.param), EmptyPool())
+    async with serving(app, "http://query") as client:
         yield client
 
 
@@ -85,20 +108,17 @@ class RefusingPool:
 
     error = asyncpg.InvalidPasswordError('password authentication failed for user "app"')
 
-    async def fetch(self, query: str, *args: Any) -> list[Any]:
+    async def fetch(self, query: str, *args: object) -> list[asyncpg.Record]:
         raise self.error
 
-    async def fetchval(self, query: str, *args: Any, timeout: float | None = None) -> Any:
+    async def fetchval(self, query: str, *args: object, timeout: float | None = None) -> object:
         raise self.error
 
 
 @pytest.fixture(params=[True, False], ids=["fast-lane", "fastapi"])
 async def refused(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings(fast_lane=request.param))
-    app.state.pool = RefusingPool()
-    app.state.lookups = RecordLookups(app.state.pool)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://query") as client:
+    app = app_reading_from(QuerySettings(fast_lane=request.param), RefusingPool())
+    async with serving(app, "http://query") as client:
         yield client
 
 

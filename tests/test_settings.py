@@ -81,6 +81,7 @@ def test_start_up_reads_dot_env_of_the_working_directory_and_the_environment_win
     command = load_settings(CommandSettings)  # a DB_URL in the file is not its business
     assert consumer.bootstrap_servers == ["kafka-from-file:9092"]
     assert consumer.db_url == "postgresql://env-host:5434/ts"
+    assert consumer.db_password is not None
     assert consumer.db_password.get_secret_value() == "from-the-file"
     assert command.kafka_publish_topic == "topic-from-file"
 

@@ -4,7 +4,6 @@ consumer's batch span (linking every record) → its DB child span; and nothing 
 import asyncio
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
 
 import httpx
 import pytest
@@ -13,12 +12,15 @@ from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from command_service.app import create_app
 from command_service.publisher import CommandPublisher
 from command_service.settings import CommandSettings
 from consumer_service.loop import Prepared
 from shared import tracing
+from shared.headers import Headers
 from shared.messages import decode_row
+from tests.kafka_headers import as_consumed
+from tests.serving import serving
+from tests.test_command_routes import app_publishing_to
 from tests.test_loop_dead_letters import (
     P0,
     FakeConsumer,
@@ -46,12 +48,10 @@ def spans() -> Iterator[InMemorySpanExporter]:
 async def command_client(
     fast_lane: bool, producer: FakeProducer
 ) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(CommandSettings(fast_lane=fast_lane))
-    publisher = CommandPublisher(CommandSettings(), lambda: producer)  # type: ignore[arg-type, return-value]
+    publisher = CommandPublisher(CommandSettings(), lambda: producer)
     await publisher.start()
-    app.state.publisher = publisher
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://command") as client:
+    app = app_publishing_to(CommandSettings(fast_lane=fast_lane), publisher)
+    async with serving(app, "http://command") as client:
         yield client
     await publisher.stop()
 
@@ -121,9 +121,10 @@ async def test_other_routes_are_traced_through_fastapi(spans: InMemorySpanExport
     assert response.headers["traceparent"].split("-")[2] == f"{server.context.span_id:016x}"
 
 
-def traced_record(offset: int, headers: list[tuple[str, Any]]) -> ConsumerRecord[bytes, bytes]:
+def traced_record(offset: int, headers: Headers) -> ConsumerRecord[bytes, bytes]:
+    value = command(offset)
     return ConsumerRecord(
-        P0.topic, P0.partition, offset, 0, 0, None, command(offset), None, 0, 0, headers
+        P0.topic, P0.partition, offset, 0, 0, None, value, None, 0, 0, as_consumed(headers)
     )
 
 
@@ -189,7 +190,7 @@ async def test_a_wait_is_a_span_of_the_request_that_the_wake_up_ends(
         tracing.TRACER, "GET /api/v1/timestamp/{record_id}", SpanKind.SERVER
     ) as request:
         waiting = asyncio.create_task(
-            traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)  # type: ignore[arg-type]
+            traced_wait(tracing.TRACER, uuid.uuid4(), 5, lookups, waiters)
         )
         while waiters.arrived is None:
             await asyncio.sleep(0)

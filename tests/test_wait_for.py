@@ -11,6 +11,7 @@ import pytest
 
 from query_service.reading import wait_for
 from query_service.waiting import RecordWaiters, WaitEnded
+from tests.unused_database import UnusedPool, no_connection
 
 DOCUMENT = '{"id":"x"}'
 
@@ -38,7 +39,7 @@ class FakeWaiters:
 
 
 async def _started(lookups: FakeLookups, waiters: FakeWaiters) -> "asyncio.Task[str | None]":
-    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 5, lookups, waiters))  # type: ignore[arg-type]
+    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 5, lookups, waiters))
     for _ in range(3):
         await asyncio.sleep(0)
     assert lookups.answers and waiters.arrived is not None
@@ -106,7 +107,7 @@ async def test_a_look_that_fails_after_the_wake_up_is_retrieved(
 
 async def test_when_the_wait_ends_a_look_still_out_is_awaited_not_repeated() -> None:
     lookups, waiters = FakeLookups(), FakeWaiters()
-    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 0.05, lookups, waiters))  # type: ignore[arg-type]
+    waiting = asyncio.create_task(wait_for(uuid.uuid4(), 0.05, lookups, waiters))
     await asyncio.sleep(0.1)
     assert not waiting.done() and len(lookups.answers) == 1
     lookups.answers[0].set_result(DOCUMENT)
@@ -127,7 +128,7 @@ async def test_a_wait_ended_by_the_stop_takes_one_last_look() -> None:
 
 
 async def test_end_waits_ends_every_wait_and_every_later_one() -> None:
-    waiters = RecordWaiters(connect=None, pool=None)  # type: ignore[arg-type]
+    waiters = RecordWaiters(connect=no_connection, pool=UnusedPool())
     async with waiters.waiter(uuid.uuid4()) as first, waiters.waiter(uuid.uuid4()) as second:
         waiters.end_waits()
         for arrived in (first, second):
