@@ -96,6 +96,6 @@ case "${1:-}" in
   down) down ;;
   infra) infra ;;
   status) running && say "platform running" || { say "platform not (fully) running"; exit 1; } ;;
-  with) shift; with_platform "$@" ;;
+  with) shift; no_tls_to_loopback; with_platform "$@" ;;
   *) die "usage: $0 up|down|status|infra|with COMMAND..." ;;
 esac
