@@ -19,7 +19,7 @@ fi
 infra() {
   bash "$HERE/$KAFKA" start
   bash "$HERE/postgres.sh" start
-  KAFKA_BROKER=$BOOTSTRAP "$VENV/bin/timestamp-ops" topics ensure --partitions 6 --replication "$REPLICATION" \
+  KAFKA_BROKER=$BOOTSTRAP "$VENV/bin/timestamp-ops" topics ensure --replication "$REPLICATION" \
     | sed 's/^/[devstack] topic /'
 }
 
