@@ -11,9 +11,8 @@ export KAFKA_BROKER ?= localhost:9092
 export DB_URL ?= postgresql://localhost:5432/postgres
 export DB_USERNAME ?= postgres
 export DB_PASSWORD ?= devstack-Secret-7f3a
-# TLS to a PostgreSQL on loopback (the devstack's) protects nothing and costs both ends CPU on
-# every query: off there by default. Any other DB_URL keeps libpq's default, prefer.
-export DB_SSLMODE ?= $(if $(or $(findstring @localhost,$(DB_URL)),$(findstring //localhost,$(DB_URL)),$(findstring 127.0.0.1,$(DB_URL))),disable,prefer)
+# DB_SSLMODE: disable for a loopback DB_URL (devstack/common.sh no_tls_to_loopback, applied by
+# devstack/platform.sh to what it starts and runs).
 
 .PHONY: install packages up down status test test-unit test-integration lint lock audit newman chaos clean
 .PHONY: compose-images compose-test test-containers

@@ -1,15 +1,16 @@
 """What the same machine can do without our code, measured first in every run."""
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.cpu import CpuWindow
-from bench.procs import Service
 from bench.sizes import Size
 from bench.subprocs import run_json, say
 from bench.wrk import WrkResult, run_wrk
+from harness.processes import ServiceProcess
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class HttpCeiling:
 
 
 def _measure(
-    noop: Service, script: str, size: Size, args: list[str] | None = None
+    noop: ServiceProcess, script: str, size: Size, args: list[str] | None = None
 ) -> tuple[WrkResult, dict[str, float]]:
     run_wrk(noop.url, script, size.warmup_s, size.connections, args)
     window = CpuWindow.open({"noop": noop.pid})
@@ -36,9 +37,9 @@ def http_noop(size: Size, workdir: Path, raw: bool = False) -> HttpCeiling:
     ids = workdir / "noop-ids.txt"
     ids.write_text("\n".join(str(uuid.uuid4()) for _ in range(1000)) + "\n")
     env = {"NOOP_RAW": "1"} if raw else {}
-    noop = Service("bench.noop_app", "noop-raw" if raw else "noop", env).start()
+    noop = ServiceProcess("bench.noop_app", env, "noop-raw" if raw else "noop").start()
     try:
-        noop.wait_until("/health")
+        asyncio.run(noop.wait_healthy())
         say(f"ceiling: {kind} POST, {size.connections} connections, {size.http_s:g} s")
         post, post_cpu = _measure(noop, "post.lua", size)
         say(f"  {post.ok_rps:,.0f} req/s")

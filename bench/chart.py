@@ -10,7 +10,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 
-from bench.targets import RSS_LIMIT_MB, evaluate
+from bench.targets import Verdict, evaluate
 
 HELD, MISSED, CEILING = "#2e7d32", "#c62828", "#9e9e9e"
 
@@ -19,7 +19,7 @@ def _color(held: bool) -> str:
     return HELD if held else MISSED
 
 
-def _throughput(ax: Axes, doc: dict[str, Any], held: dict[str, bool]) -> None:
+def _throughput(ax: Axes, doc: dict[str, Any], verdicts: dict[str, Verdict]) -> None:
     r, c = doc["results"], doc["ceilings"]
     rows = [
         ("P1 ingest\n(req/s)", r["ingest_rps"], c["http_noop_post_rps"], "no-op POST", "ingest"),
@@ -34,7 +34,7 @@ def _throughput(ax: Axes, doc: dict[str, Any], held: dict[str, bool]) -> None:
     ]
     for y, (_label, ours, ceiling, what, key) in enumerate(rows):
         ax.barh(y + 0.2, ceiling, height=0.38, color=CEILING)
-        ax.barh(y - 0.2, ours, height=0.38, color=_color(held[key]))
+        ax.barh(y - 0.2, ours, height=0.38, color=_color(verdicts[key].held))
         ax.text(ceiling, y + 0.2, f" {what} {ceiling:,.0f}", va="center", fontsize=8)
         ax.text(
             ours, y - 0.2, f" ours {ours:,.0f} ({ours / ceiling:.2f}×)", va="center", fontsize=8
@@ -47,16 +47,16 @@ def _throughput(ax: Axes, doc: dict[str, Any], held: dict[str, bool]) -> None:
     ax.set_title(f"Throughput vs same-run ceiling (grey)\nKafka produce ceiling {kafka:,.0f} msg/s")
 
 
-def _ratios(ax: Axes, doc: dict[str, Any], held: dict[str, bool]) -> None:
+def _ratios(ax: Axes, doc: dict[str, Any], verdicts: dict[str, Verdict]) -> None:
     r, c = doc["results"], doc["ceilings"]
-    sink_target = max(0.5, 50_000 / c["pg_bulk_insert_rows_per_s"])
+    sink_target = verdicts["sink"].limit / c["pg_bulk_insert_rows_per_s"]
     rows = [
-        ("ingest", r["ingest_ratio"], 0.5),
+        ("ingest", r["ingest_ratio"], verdicts["ingest"].limit),
         ("sink", r["sink_ratio"], sink_target),
-        ("query", r["query_ratio"], 0.6),
+        ("query", r["query_ratio"], verdicts["query"].limit),
     ]
     for y, (key, ratio, target) in enumerate(rows):
-        ax.barh(y, ratio, color=_color(held[key]), height=0.6)
+        ax.barh(y, ratio, color=_color(verdicts[key].held), height=0.6)
         ax.plot([target, target], [y - 0.4, y + 0.4], color="black", linewidth=2)
         ax.text(ratio, y, f" {ratio:.2f}", va="center", fontsize=9)
     ax.set_yticks(range(len(rows)), [row[0] for row in rows])
@@ -87,22 +87,28 @@ def _limits(
     ax.set_title(title)
 
 
+def _against(label: str, value: float, verdict: Verdict) -> tuple[str, float, float, bool]:
+    """A bar of `value` against the limit of `verdict`'s target (one held to at most it)."""
+    return label, value, verdict.limit, value <= verdict.limit
+
+
 def render(doc: dict[str, Any], path: Path) -> Path:
-    held = {verdict.name: verdict.held for verdict in evaluate(doc)}
+    verdicts = {verdict.name: verdict for verdict in evaluate(doc)}
     r = doc["results"]
     figure, axes = plt.subplots(2, 3, figsize=(16, 8.5))
-    _throughput(axes[0][0], doc, held)
-    _ratios(axes[0][1], doc, held)
+    _throughput(axes[0][0], doc, verdicts)
+    _ratios(axes[0][1], doc, verdicts)
+    p50, p99 = verdicts["e2e_p50"], verdicts["e2e_p99"]
     rate = doc.get("details", {}).get("e2e", {}).get("rate", 500)
     floor = r.get("e2e_floor_rate", 50)
     _limits(
         axes[0][2],
         "P4 end to end, POST → GET ?wait (black = target)",
         [
-            (f"p50\n{rate:g}/s", r["e2e_p50_ms"], 10, held["e2e_p50"]),
-            (f"p99\n{rate:g}/s", r["e2e_p99_ms"], 50, held["e2e_p99"]),
-            (f"p50\n{floor:g}/s (info)", r["e2e_floor_p50_ms"], 10, r["e2e_floor_p50_ms"] <= 10),
-            (f"p99\n{floor:g}/s (info)", r["e2e_floor_p99_ms"], 50, r["e2e_floor_p99_ms"] <= 50),
+            _against(f"p50\n{rate:g}/s", r["e2e_p50_ms"], p50),
+            _against(f"p99\n{rate:g}/s", r["e2e_p99_ms"], p99),
+            _against(f"p50\n{floor:g}/s (info)", r["e2e_floor_p50_ms"], p50),
+            _against(f"p99\n{floor:g}/s (info)", r["e2e_floor_p99_ms"], p99),
         ],
         "ms",
         log=True,
@@ -112,13 +118,13 @@ def render(doc: dict[str, Any], path: Path) -> Path:
     _limits(
         axes[1][0],
         "P3 replay into an empty database",
-        [(label, r["replay_1m_s"], 30, held["replay_1m"])],
+        [_against(label, r["replay_1m_s"], verdicts["replay_1m"])],
         "s",
     )
     _limits(
         axes[1][1],
         "P6 peak RSS (VmHWM)",
-        [(name, mb, RSS_LIMIT_MB, held[f"rss_{name}"]) for name, mb in r["rss_mb"].items()],
+        [_against(name, mb, verdicts[f"rss_{name}"]) for name, mb in r["rss_mb"].items()],
         "MB",
     )
     info = axes[1][2]

@@ -9,7 +9,7 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.procs import ROOT
+from harness.processes import ROOT
 
 _HZ = os.sysconf("SC_CLK_TCK")
 

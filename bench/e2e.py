@@ -23,9 +23,9 @@ from urllib.parse import urlsplit
 import orjson
 import uvloop
 
-from bench.httpclient import Pool
 from bench.jsonout import emit
 from bench.stats import summary_ms
+from harness.http import Pool
 
 TIMESTAMP = "2009-09-28T19:03:12Z"
 WAIT_S = 5
@@ -78,13 +78,13 @@ async def _one(intended: float, commands: Pool, queries: Pool, outcome: Outcome)
 async def _roundtrip(commands: Pool, queries: Pool, outcome: Outcome, sent: float) -> str | None:
     """POST, then GET ?wait until the record is there; None on success, else what failed."""
     try:
-        status, body = await commands.request("POST", f"/api/v1/timestamp/{TIMESTAMP}", 10)
+        status, body, _ = await commands.request("POST", f"/api/v1/timestamp/{TIMESTAMP}", 10)
         if status != 200:
             return f"POST {status}"
         acked = time.perf_counter()
         record_id = orjson.loads(body)["id"]
         while True:
-            status, _ = await queries.request(
+            status, _, _ = await queries.request(
                 "GET", f"/api/v1/timestamp/{record_id}?wait={WAIT_S}", WAIT_S + 5
             )
             if status == 200:

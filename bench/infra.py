@@ -5,12 +5,11 @@ from urllib.parse import urlsplit, urlunsplit
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 
+import harness.db
 from ops.topics import TopicPlan, ensure_topics
 from shared.db import connect
 from shared.kafka import client_kwargs, dead_letter_topic
 from shared.settings import DatabaseSettings, KafkaSettings
-
-PARTITIONS = 6  # as `make up` creates timestamp.command.v1
 
 
 def database_url(name: str) -> str:
@@ -51,18 +50,19 @@ async def drop_databases(names: list[str]) -> None:
         await connection.close()
 
 
-async def count_rows(url: str, table: str) -> int:
+async def count_rows(url: str) -> int:
+    """Rows of the product's table in the database at `url`."""
     settings = DatabaseSettings().model_copy(update={"db_url": url})
     connection = await connect(settings, "timestamp-bench")
     try:
-        return int(await connection.fetchval(f"SELECT count(*) FROM {table}"))
+        return await harness.db.count_rows(connection)
     finally:
         await connection.close()
 
 
 async def create_topics(topics: list[str]) -> None:
     for topic in topics:
-        await ensure_topics(KafkaSettings(), TopicPlan(topic, partitions=PARTITIONS), wait_s=30)
+        await ensure_topics(KafkaSettings(), TopicPlan(topic), wait_s=30)
 
 
 async def delete_topics(topics: list[str]) -> None:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from bench.procs import ROOT
+from harness.processes import ROOT
 
 
 def _cpu_model() -> str:

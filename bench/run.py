@@ -20,7 +20,7 @@ from bench.machine import machine_info
 from bench.report import cpu_table, table
 from bench.results import RESULTS, missing_numbers, now_iso, write
 from bench.sizes import SIZES, Size
-from bench.stack import Stack
+from bench.stack import live_stack, stack_peak_rss_mb, start_stack, wait_caught_up
 from bench.subprocs import say
 
 SEED = 7
@@ -83,18 +83,18 @@ class Run:
     def live(self, workdir: Path) -> dict[str, Any]:
         """P1, P4, P5 and P6 on one stack of the three services."""
         size = self.size
-        stack = Stack(self.id, self.live_topic, self.url("live"))
+        stack = live_stack(self.id, self.live_topic, self.url("live"))
         started = time.monotonic()
         try:
-            stack.start()
+            start_stack(stack)
             p1, p1_cpu = scenarios.ingest(stack, size)
             self.phase("p1_ingest", started)
-            catch_up = stack.wait_caught_up()
+            catch_up = wait_caught_up(stack)
             say(f"  consumer caught up {catch_up:.1f} s after P1")
             started = time.monotonic()
             bulk, bulk_cpu = scenarios.bulk_ingest(stack, size)
             self.phase("bulk_ingest", started)
-            bulk_catch_up = stack.wait_caught_up()
+            bulk_catch_up = wait_caught_up(stack)
             started = time.monotonic()
             floor_ids, ids = workdir / "floor-ids.txt", workdir / "e2e-ids.txt"
             floor = scenarios.end_to_end(stack, size.floor_rate, size.floor_s, floor_ids)
@@ -107,13 +107,13 @@ class Run:
             started = time.monotonic()
             p4 = scenarios.end_to_end(stack, size.e2e_rate, size.e2e_s, ids)
             self.phase("p4_e2e", started)
-            settle = stack.wait_caught_up()
+            settle = wait_caught_up(stack)
             with ids.open("a") as all_ids:
                 all_ids.write(floor_ids.read_text())
             started = time.monotonic()
             p5, p5_cpu = scenarios.query(stack, size, ids)
             self.phase("p5_query", started)
-            rss = stack.peak_rss_mb()
+            rss = stack_peak_rss_mb(stack)
         finally:
             stack.stop()
         self.details |= {

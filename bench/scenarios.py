@@ -10,12 +10,13 @@ from typing import Any
 
 from bench import infra
 from bench.cpu import CpuWindow
-from bench.procs import Service
 from bench.sizes import MILLION, Size
-from bench.stack import Stack, consumer_applied, consumer_env
+from bench.stack import consumer_applied, stack_pids
 from bench.subprocs import run_json, say, timed
 from bench.wrk import WrkResult, run_wrk
-from shared.schema import TABLE
+from harness.processes import ServiceProcess
+from harness.stack import Stack, consumer_env
+from harness.waiting import wait_until
 
 
 def _wrk(
@@ -23,7 +24,7 @@ def _wrk(
 ) -> tuple[WrkResult, dict[str, float]]:
     """A warm-up run, then the measured one with the CPU used by each process during it."""
     run_wrk(url, script, size.warmup_s, size.connections, args)
-    window = CpuWindow.open(stack.pids())
+    window = CpuWindow.open(stack_pids(stack))
     result = run_wrk(url, script, size.http_s, size.connections, args)
     return result, window.close(result.requests)
 
@@ -52,14 +53,14 @@ def end_to_end(
 ) -> dict[str, Any]:
     """P4: open loop at `rate`/s, POST sent -> GET ?wait=5 returned the record."""
     say(f"P4 end to end{f' {label}' if label else ''}: open loop {rate}/s for {seconds:g} s")
-    window = CpuWindow.open(stack.pids())
+    window = CpuWindow.open(stack_pids(stack))
     result = run_json(
         "bench.e2e",
         [
             "--command",
             stack.command.url,
             "--query",
-            stack.query.url,
+            stack.query_url,
             "--rate",
             str(rate),
             "--seconds",
@@ -81,7 +82,7 @@ def end_to_end(
 def query(stack: Stack, size: Size, ids_file: Path) -> tuple[WrkResult, dict[str, float]]:
     """P5: GET existing ids at `size.connections` connections."""
     say(f"P5 query: GET existing ids, {size.connections} connections, {size.http_s:g} s")
-    result, cpu = _wrk(stack, stack.query.url, "get.lua", size, [str(ids_file)])
+    result, cpu = _wrk(stack, stack.query_url, "get.lua", size, [str(ids_file)])
     say(f"  {result.ok_rps:,.0f} req/s, p99 {result.p99_ms:.1f} ms, errors {result.errors}")
     return result, cpu
 
@@ -102,39 +103,37 @@ class SinkResult:
 def sink(topic: str, db_url: str, records: int, run_id: str, timeout: float) -> SinkResult:
     """P2: a consumer service process on a pre-loaded topic, its own empty database."""
     say(f"P2 sink: consumer service on {records:,} pre-loaded commands")
-    consumer = Service(
-        "consumer_service", f"{run_id}-sink", consumer_env(topic, f"bench-{run_id}-sink", db_url)
-    ).start()
+    env = consumer_env(topic, f"bench-{run_id}-sink", DB_URL=db_url)
+    consumer = ServiceProcess("consumer_service", env, f"{run_id}-sink").start()
     window = CpuWindow.open({"consumer": consumer.pid})
+    first: list[tuple[float, int]] = []  # when the first batch was in, and how many it applied
+
+    def all_applied() -> float | None:
+        consumer.assert_running()
+        applied = consumer_applied(consumer)
+        now = time.monotonic()
+        if applied and not first:
+            first.append((now, applied))
+        return now if applied >= records else None
+
     try:
-        first: tuple[float, int] | None = None
-        while True:
-            applied = consumer_applied(consumer)
-            now = time.monotonic()
-            if applied and first is None:
-                first = (now, applied)
-            if applied >= records:
-                break
-            if now - consumer.started > timeout:
-                raise TimeoutError(f"sink applied {applied}/{records} after {timeout}s")
-            assert consumer.process is not None
-            if consumer.process.poll() is not None:
-                raise RuntimeError("sink consumer exited")
-            time.sleep(0.05)
+        now = wait_until(all_applied, timeout, f"the sink consumer to apply {records:,} records")
         rss = consumer.peak_rss_mb()
         cpu = window.close(records)
     finally:
         consumer.stop()
-    assert first is not None
-    rows = asyncio.run(infra.count_rows(db_url, TABLE))
+    [(first_at, first_applied)] = first
+    rows = asyncio.run(infra.count_rows(db_url))
     if rows != records:
         raise AssertionError(f"sink table holds {rows} rows, expected {records}")
-    steady = (records - first[1]) / max(now - first[0], 1e-9) if records > first[1] else 0.0
+    steady = (
+        (records - first_applied) / max(now - first_at, 1e-9) if records > first_applied else 0.0
+    )
     result = SinkResult(
         records=records,
         rows_per_s=steady if steady else records / (now - consumer.started),
         wall_s=now - consumer.started,
-        startup_s=first[0] - consumer.started,
+        startup_s=first_at - consumer.started,
         peak_rss_mb=rss,
         cpu=cpu,
     )
@@ -154,7 +153,7 @@ def replay(topic: str, db_url: str, records: int, run_id: str) -> dict[str, Any]
     command += ["--group", f"bench-{run_id}-replay"]
     wall, output = timed(command, timeout=1800, tick=window.sample)
     cpu = window.close(records)
-    rows = asyncio.run(infra.count_rows(db_url, TABLE))
+    rows = asyncio.run(infra.count_rows(db_url))
     if rows != records:
         raise AssertionError(f"replayed table holds {rows} rows, expected {records}")
     match = _REPLAYED.search(output)

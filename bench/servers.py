@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from bench.procs import free_port
 from bench.wrk import run_wrk
+from harness.processes import free_port
 
 SERVERS = ("uvicorn", "granian")
 WORKERS = (1, 2)

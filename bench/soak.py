@@ -25,11 +25,14 @@ import orjson
 from bench import infra
 from bench.jsonout import parse
 from bench.machine import machine_info
-from bench.procs import ROOT, http_get
 from bench.soak_chart import render
-from bench.stack import Stack
+from bench.stack import live_stack, stack_pids, start_stack
 from bench.subprocs import say
+from harness.http import http_get
+from harness.processes import ROOT, memory_mb
+from harness.stack import Stack
 from shared.db import connect
+from shared.schema import TABLE
 from shared.settings import DatabaseSettings
 
 RESULTS = ROOT / "bench" / "results"
@@ -43,13 +46,6 @@ class Samples:
     rss_mb: dict[str, list[float]] = field(default_factory=dict)
     events: dict[str, list[int]] = field(default_factory=dict)  # cumulative counters
     load1: list[float] = field(default_factory=list)  # the machine's 1-minute load average
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise LookupError(f"no VmRSS for pid {pid}")
 
 
 def gen2_collections(url: str) -> int:
@@ -74,7 +70,7 @@ async def pg_counters(db_url: str) -> dict[str, int]:
         )
         row = await connection.fetchrow(
             "SELECT autovacuum_count, autoanalyze_count FROM pg_stat_user_tables"
-            " WHERE relname = 'timestamp_records'"
+            f" WHERE relname = '{TABLE}'"
         )
     finally:
         await connection.close()
@@ -88,7 +84,7 @@ def e2e(stack: Stack, rate: int, seconds: float, workdir: Path, name: str) -> su
             sys.executable,
             "-m",
             "bench.e2e",
-            *("--command", stack.command.url, "--query", stack.query.url),
+            *("--command", stack.command.url, "--query", stack.query_url),
             *("--rate", str(rate), "--seconds", str(seconds)),
             *("--ids-out", str(workdir / f"{name}-ids.txt")),
             *("--series-out", str(workdir / f"{name}-series.json")),
@@ -102,13 +98,13 @@ def e2e(stack: Stack, rate: int, seconds: float, workdir: Path, name: str) -> su
 def sample(stack: Stack, topic: str, db_url: str, samples: Samples, started: float) -> None:
     samples.t_s.append(round(time.monotonic() - started, 1))
     samples.load1.append(os.getloadavg()[0])
-    for name, pid in stack.pids().items():
-        samples.rss_mb.setdefault(name, []).append(round(rss_mb(pid), 2))
+    for name, pid in stack_pids(stack).items():
+        samples.rss_mb.setdefault(name, []).append(round(memory_mb(pid), 2))
     counters = {"kafka_segment": kafka_segments(topic)}
     try:
         counters |= asyncio.run(pg_counters(db_url))
         for service in stack.services:
-            counters[f"gc2_{service.name.rsplit('-', 1)[-1]}"] = gen2_collections(service.url)
+            counters[f"gc2_{service.role}"] = gen2_collections(service.url)
     except (OSError, TimeoutError) as error:  # a stalled service or database: counted next time
         say(f"  a counter could not be read at {samples.t_s[-1]:.0f} s: {error!r}")
     for name, value in counters.items():  # one missed at the first samples: its first value
@@ -229,9 +225,9 @@ def main() -> None:
     postgres = asyncio.run(infra.check_database())
     asyncio.run(infra.create_topics([args.topic]))
     asyncio.run(infra.create_databases([database]))
-    stack = Stack(run_id, args.topic, args.db_url)
+    stack = live_stack(run_id, args.topic, args.db_url)
     try:
-        stack.start()
+        start_stack(stack)
         run_phase(stack, args, 10, workdir, "warmup")
         reference, _, _ = run_phase(stack, args, args.reference_seconds, workdir, "reference")
         soak, windows, samples = run_phase(stack, args, args.seconds, workdir, "soak")

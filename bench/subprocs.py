@@ -7,7 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from bench.jsonout import parse
-from bench.procs import ROOT
+from harness.processes import ROOT
 
 
 def say(message: str) -> None:

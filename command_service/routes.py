@@ -51,13 +51,10 @@ _RESPONSES = {
         {name: (400, title, detail) for name, (title, detail) in _BAD_REQUESTS.items()},
     ),
     503: problem_schema(
+        503,
+        "Broker unavailable",
+        "no broker acknowledgement within 5.0s",
         "Kafka did not acknowledge in time (see Retry-After)",
-        {
-            "type": "about:blank",
-            "title": "Broker unavailable",
-            "status": 503,
-            "detail": "no broker acknowledgement within 5.0s",
-        },
     ),
 }
 
@@ -133,22 +130,16 @@ _BULK_BODY = {
     response_model=CommandsAccepted,
     responses={
         400: problem_schema(
+            400,
+            "Invalid batch",
+            "item 2: '2009-13-01' is not an RFC 3339 date-time (…)",
             "An invalid item (named by its index), body or Idempotency-Key; nothing published",
-            {
-                "type": "about:blank",
-                "title": "Invalid batch",
-                "status": 400,
-                "detail": "item 2: '2009-13-01' is not an RFC 3339 date-time (…)",
-            },
         ),
         413: problem_schema(
+            413,
+            "Content Too Large",
+            "this API takes no request body larger than 73024 bytes",
             "The body is larger than a batch of MAX_BATCH_ITEMS",
-            {
-                "type": "about:blank",
-                "title": "Content Too Large",
-                "status": 413,
-                "detail": "this API takes no request body larger than 73024 bytes",
-            },
         ),
         503: _RESPONSES[503],
     },

@@ -64,3 +64,20 @@ while True:
         print(cluster_id)
         break'
 }
+
+# no_tls_to_loopback -> DB_SSLMODE defaults to disable when DB_URL's host is this machine: TLS
+# to a loopback PostgreSQL protects nothing and costs both ends CPU on every query. Any other
+# DB_URL keeps its own sslmode, else libpq's default (prefer).
+no_tls_to_loopback() {
+  local authority=${DB_URL:-}
+  authority=${authority#*://}    # postgresql://, postgres://, jdbc:postgresql://
+  authority=${authority%%[/?]*}  # up to the database name or the parameters
+  local host=${authority##*@}    # past user:password@
+  case "$host" in
+    \[*) host=${host%%]*}] ;;    # [::1]:5432
+    *) host=${host%%:*} ;;
+  esac
+  case "$host" in
+    localhost | 127.* | "[::1]") export DB_SSLMODE="${DB_SSLMODE:-disable}" ;;
+  esac
+}

@@ -19,7 +19,7 @@ fi
 infra() {
   bash "$HERE/$KAFKA" start
   bash "$HERE/postgres.sh" start
-  KAFKA_BROKER=$BOOTSTRAP "$VENV/bin/timestamp-ops" topics ensure --partitions 6 --replication "$REPLICATION" \
+  KAFKA_BROKER=$BOOTSTRAP "$VENV/bin/timestamp-ops" topics ensure --replication "$REPLICATION" \
     | sed 's/^/[devstack] topic /'
 }
 
@@ -96,6 +96,6 @@ case "${1:-}" in
   down) down ;;
   infra) infra ;;
   status) running && say "platform running" || { say "platform not (fully) running"; exit 1; } ;;
-  with) shift; with_platform "$@" ;;
+  with) shift; no_tls_to_loopback; with_platform "$@" ;;
   *) die "usage: $0 up|down|status|infra|with COMMAND..." ;;
 esac

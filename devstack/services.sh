@@ -10,9 +10,7 @@ export KAFKA_BROKER="${KAFKA_BROKER:-localhost:$KAFKA_PORT}"
 export DB_URL="${DB_URL:-postgresql://localhost:$PG_PORT/postgres}"
 export DB_USERNAME="${DB_USERNAME:-postgres}"
 export DB_PASSWORD="${DB_PASSWORD:-$PG_PASSWORD}"
-case "$DB_URL" in  # TLS on loopback protects nothing (see the Makefile)
-  *//localhost[:/]* | *@localhost[:/]* | *127.0.0.1*) export DB_SSLMODE="${DB_SSLMODE:-disable}" ;;
-esac
+no_tls_to_loopback
 export LOG_FORMAT="${LOG_FORMAT:-json}"
 
 healthy() { curl -sf "http://127.0.0.1:$1/health" >/dev/null; }

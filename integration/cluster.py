@@ -11,7 +11,8 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from integration.harness import ROOT, eventually, free_port
+from harness.processes import ROOT, free_port
+from harness.waiting import eventually
 from shared.kafka import client_kwargs
 from shared.settings import KafkaSettings
 

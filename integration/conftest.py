@@ -14,8 +14,9 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
-from integration.faults import Stack, start_stack
-from integration.harness import ROOT, ServiceProcess
+from harness.processes import ROOT, ServiceProcess
+from harness.stack import Stack
+from integration.faults import start_stack
 from ops.topics import TopicPlan, ensure_topics
 from shared.db import create_pool
 from shared.kafka import client_kwargs

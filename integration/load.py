@@ -1,5 +1,5 @@
-"""A small, fast HTTP/1.1 keep-alive load client (httpx is the bottleneck above ~200 req/s),
-and an ingest run that records which ids were acknowledged with 200."""
+"""An ingest run over raw keep-alive connections that records which ids were acknowledged
+with 200."""
 
 import asyncio
 import time
@@ -9,39 +9,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-
-class RawConnection:
-    def __init__(self, host: str, port: int) -> None:
-        self.host, self.port = host, port
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-
-    async def request(
-        self, method: str, path: str, timeout: float
-    ) -> tuple[int, bytes, dict[str, str]]:
-        async with asyncio.timeout(timeout):
-            if self._writer is None:
-                self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
-            assert self._reader is not None
-            head = f"{method} {path} HTTP/1.1\r\nHost: {self.host}\r\nContent-Length: 0\r\n\r\n"
-            self._writer.write(head.encode())
-            raw = await self._reader.readuntil(b"\r\n\r\n")
-            lines = raw.decode("latin-1").split("\r\n")
-            status = int(lines[0].split(" ", 2)[1])
-            headers = {}
-            for line in lines[1:]:
-                if ":" in line:
-                    name, value = line.split(":", 1)
-                    headers[name.strip().lower()] = value.strip()
-            body = await self._reader.readexactly(int(headers.get("content-length", "0")))
-            if headers.get("connection", "").lower() == "close":
-                self.close()
-            return status, body, headers
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
+from harness.http import RawConnection
 
 
 @dataclass

@@ -10,7 +10,7 @@ import orjson
 import pytest
 
 from bench.targets import REQUIRED_KEYS
-from integration.harness import ROOT
+from harness.processes import ROOT
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 

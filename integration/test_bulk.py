@@ -7,8 +7,9 @@ import asyncpg
 import httpx
 import pytest
 
-from integration.faults import Stack
-from integration.harness import eventually
+from harness.stack import Stack
+from harness.waiting import eventually
+from shared.schema import TABLE
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 
@@ -28,7 +29,7 @@ async def test_a_batch_is_one_row_per_id_in_order_and_a_retry_changes_nothing(
 
     async def rows() -> list[str] | None:
         found = await db.fetch(
-            "SELECT id::text, event_timestamp FROM timestamp_records WHERE id = ANY($1::uuid[])"
+            f"SELECT id::text, event_timestamp FROM {TABLE} WHERE id = ANY($1::uuid[])"
             " ORDER BY event_timestamp",
             ids,
         )

@@ -14,9 +14,11 @@ from collections.abc import AsyncIterator, Iterator
 import asyncpg
 import pytest
 
+from harness.processes import ROOT, ServiceProcess
+from harness.stack import Stack
+from harness.waiting import eventually
 from integration.cluster import NODES, Cluster
-from integration.faults import Stack, assert_all_delivered
-from integration.harness import ROOT, ServiceProcess, eventually
+from integration.faults import FAST_TAKEOVER, assert_all_delivered
 from integration.load import IngestResult, ingest
 from ops.topics import TopicPlan, ensure_topics
 
@@ -50,7 +52,7 @@ async def stack(cluster: Cluster, services: list[ServiceProcess]) -> AsyncIterat
         {**env, "KAFKA_PUBLISH_TOPIC": topic, "KAFKA_ACK_TIMEOUT_S": str(ACK_TIMEOUT_S)},
     ).start()
     services.append(command)
-    stack = Stack(topic, f"g-{topic}", command, [], env)
+    stack = Stack(topic, f"g-{topic}", command, env={**env, **FAST_TAKEOVER})
     stack.new_consumer()
     await command.wait_healthy()
     await stack.consumers[0].wait_healthy(path="/ready")

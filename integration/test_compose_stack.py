@@ -5,6 +5,7 @@ COMPOSE_TEST=1; the HTTP URLs follow COMMAND_URL / QUERY_URL like the rest of th
 stop-and-restart test runs last: it leaves the stack up again, healthy.
 """
 
+import contextlib
 import json
 import os
 import subprocess
@@ -15,7 +16,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.waiting import wait_until
 from integration.conftest import COMMAND_URL, QUERY_URL
+from shared.schema import TABLE
 
 ROOT = Path(__file__).resolve().parents[1]
 SERVICES = ("command", "consumer", "query")
@@ -85,7 +88,7 @@ def test_dr_replay_through_the_images_timestamp_ops() -> None:
         ids = [post(client) for _ in range(20)]
         before = {record_id: read(client, record_id) for record_id in ids}
         psql = ["exec", "-T", "postgres", "psql", "-U", "postgres", "-v", "ON_ERROR_STOP=1"]
-        compose(*psql, "-c", "TRUNCATE timestamp_records")
+        compose(*psql, "-c", f"TRUNCATE {TABLE}")
         replayed = compose("run", "--rm", "--no-deps", "-T", "consumer", "timestamp-ops", "replay")
         print(replayed.stdout.strip().splitlines()[-1])
         reconciled = compose(
@@ -140,9 +143,8 @@ def test_stop_exits_0_within_the_grace_period_and_loses_nothing() -> None:
 
     loader = threading.Thread(target=load)
     loader.start()
-    deadline = time.monotonic() + 30
-    while len(acked) < 200 and time.monotonic() < deadline:
-        time.sleep(0.05)
+    with contextlib.suppress(AssertionError):  # fewer by then: stopping is tested all the same
+        wait_until(lambda: len(acked) >= 200, 30, "200 acknowledged commands")
     started = time.monotonic()
     compose("stop", *SERVICES)
     took = time.monotonic() - started

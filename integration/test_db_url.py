@@ -6,7 +6,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from integration.harness import ops
+from harness.processes import ops
 from shared.db import create_pool
 from shared.settings import DatabaseSettings, load_settings
 

@@ -11,12 +11,15 @@ from aiokafka import AIOKafkaProducer
 
 from command_service.publisher import partition_of
 from consumer_service.dead_letters import PREFIX, REASON
-from integration.faults import Stack
-from integration.harness import eventually, ops
+from harness.db import count_rows
+from harness.kafka import topic_records
+from harness.processes import ops
+from harness.stack import Stack
+from harness.waiting import eventually
 from ops.redrive import REDRIVEN_FROM
-from ops.topic_reader import read_topic, topic_extent
-from shared.kafka import KafkaRecord, client_kwargs, dead_letter_topic
+from shared.kafka import client_kwargs, dead_letter_topic
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -31,11 +34,6 @@ async def _produce(
         await (await producer.send(topic, key=key, value=value, headers=headers))
     finally:
         await producer.stop()
-
-
-async def _records(settings: KafkaSettings, topic: str) -> list[KafkaRecord]:
-    extent = await topic_extent(settings, topic)
-    return [record async for batch in read_topic(settings, extent) for record in batch]
 
 
 def _listed(topic: str, *args: str) -> list[dict[str, object]]:
@@ -84,13 +82,13 @@ async def test_dead_letters_are_listed_shown_and_redriven_once(
     assert "dlq.reason: not_json" in shown.stdout
     assert "value: hex: 00 ff 6e 6f 74" in shown.stdout
 
-    size = len(await _records(kafka_settings, topic))
+    size = len(await topic_records(kafka_settings, topic))
     dry = ops("dlq", "redrive", "--dry-run", "--topic", topic)
     assert dry.returncode == 1, dry.stderr
     assert "would redrive 1, already applied 0, still poison 2 (conflict 1, not_json 1)" in (
         dry.stdout
     )
-    assert len(await _records(kafka_settings, topic)) == size
+    assert len(await topic_records(kafka_settings, topic)) == size
 
     first = ops("dlq", "redrive", "--topic", topic)
     assert first.returncode == 1, first.stderr
@@ -98,12 +96,12 @@ async def test_dead_letters_are_listed_shown_and_redriven_once(
 
     async def applied() -> bool:
         row: datetime | None = await db.fetchval(
-            "SELECT event_timestamp FROM timestamp_records WHERE id = $1", fixed.command_id
+            f"SELECT event_timestamp FROM {TABLE} WHERE id = $1", fixed.command_id
         )
         return row == fixed.event_timestamp
 
     await eventually(applied, 60, "the redriven command as a row")
-    after = await _records(kafka_settings, topic)
+    after = await topic_records(kafka_settings, topic)
     redriven = [r for r in after if REDRIVEN_FROM in dict(r.headers)]
     assert len(after) == size + 1 and len(redriven) == 1
     record = redriven[0]
@@ -114,11 +112,11 @@ async def test_dead_letters_are_listed_shown_and_redriven_once(
     assert record_headers["correlationId"] == b"c-1" and REASON not in record_headers
     assert record.partition == partition_of(fixed.key(), [0, 1, 2])
 
-    rows = await db.fetchval("SELECT count(*) FROM timestamp_records")
+    rows = await count_rows(db)
     second = ops("dlq", "redrive", "--topic", topic)
     assert "redriven 0, already applied 1, still poison 2" in second.stdout
-    assert len(await _records(kafka_settings, topic)) == size + 1
-    assert await db.fetchval("SELECT count(*) FROM timestamp_records") == rows
+    assert len(await topic_records(kafka_settings, topic)) == size + 1
+    assert await count_rows(db) == rows
     assert len(_listed(topic)) == 3
     only_fixed = ops("dlq", "redrive", "--reason", "internal_error", "--topic", topic)
     assert only_fixed.returncode == 0, only_fixed.stdout

@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from harness.processes import ROOT
 from integration.conftest import COMMAND_URL, CONSUMER_URL, QUERY_URL
-from integration.harness import ROOT
 
 ARTIFACTS = ROOT / ".local" / "artifacts"
 CHROMIUM = shutil.which("chromium")

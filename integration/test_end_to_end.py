@@ -13,10 +13,13 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import RecordMetadata
 
+from harness.db import count_rows
+from harness.processes import ServiceProcess
+from harness.waiting import eventually
 from integration.conftest import COMMAND_URL, QUERY_URL
-from integration.harness import ServiceProcess, eventually
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -93,10 +96,7 @@ async def test_1001_concurrent_commands_are_all_readable(
     assert len(set(ids)) == 1001
 
     async def all_rows() -> bool:
-        count = await db.fetchval(
-            "SELECT count(*) FROM timestamp_records WHERE id = ANY($1::uuid[])", ids
-        )
-        return bool(count == 1001)
+        return await count_rows(db, ids) == 1001
 
     await eventually(all_rows, 30, "1001 rows")
 
@@ -130,9 +130,7 @@ async def test_the_same_message_twice_leaves_one_unchanged_row(
             "timestamp.command.v1", command.encode(), key=command.key()
         )
         row = await eventually(
-            lambda: db.fetchrow(
-                "SELECT * FROM timestamp_records WHERE id = $1", command.command_id
-            ),
+            lambda: db.fetchrow(f"SELECT * FROM {TABLE} WHERE id = $1", command.command_id),
             15,
             "the first delivery's row",
         )
@@ -148,7 +146,7 @@ async def test_the_same_message_twice_leaves_one_unchanged_row(
         return await _committed(admin, "timestamp-consumer-service-1", tp) > second.offset
 
     await eventually(second_consumed, 15, "the consumer to commit past the duplicate")
-    rows = await db.fetch("SELECT * FROM timestamp_records WHERE id = $1", command.command_id)
+    rows = await db.fetch(f"SELECT * FROM {TABLE} WHERE id = $1", command.command_id)
     assert [dict(r) for r in rows] == [dict(row)]
 
 

@@ -12,8 +12,11 @@ import httpx
 import pytest
 
 from consumer_service.faults import CRASH_EXIT_CODE
-from integration.faults import Stack, assert_all_delivered, devstack
-from integration.harness import ServiceProcess, eventually
+from harness.db import count_rows
+from harness.processes import ServiceProcess
+from harness.stack import Stack
+from harness.waiting import eventually
+from integration.faults import assert_all_delivered, devstack
 from integration.load import ingest
 from shared.settings import KafkaSettings
 
@@ -24,7 +27,7 @@ ACK_TIMEOUT_S = 2.0  # the `stack` fixture's (conftest)
 
 
 async def _rows_grow(db: asyncpg.Pool, than: int) -> int | None:
-    count = int(await db.fetchval("SELECT count(*) FROM timestamp_records"))
+    count = await count_rows(db)
     return count if count > than else None
 
 
@@ -34,7 +37,7 @@ async def test_consumer_killed_repeatedly_loses_and_duplicates_nothing(
     # The load runs until every kill is done and SIZE rows are in, however fast either side is.
     stop = asyncio.Event()
     load = asyncio.create_task(ingest(stack.post_url, 100 * SIZE, connections=32, stop=stop))
-    seen = before = int(await db.fetchval("SELECT count(*) FROM timestamp_records"))
+    seen = before = await count_rows(db)
     stack.consumers[0].kill()
     crashing = stack.new_consumer(FAULT_CRASH_AFTER_DB_COMMIT="3")  # rows in, offsets not
     assert await crashing.exit_code(60) == CRASH_EXIT_CODE, "it did not die between the commits"

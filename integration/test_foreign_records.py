@@ -16,18 +16,22 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.producer import message_accumulator
 from aiokafka.producer import producer as producer_module
 from aiokafka.record.default_records import _DefaultRecordBatchBuilderPy
 from aiokafka.structs import ConsumerRecord, RecordMetadata
 
-from integration.faults import count_rows
-from integration.harness import ServiceProcess, eventually
+from harness.db import count_rows
+from harness.kafka import topic_records, topic_size
+from harness.processes import ServiceProcess
+from harness.stack import consumer_env
+from harness.waiting import eventually
 from ops.topics import KEEP_FOREVER
 from shared.kafka import client_kwargs, dead_letter_topic
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 from tests.raw_names import RawHeaderName
 
@@ -70,7 +74,7 @@ async def start_consumer(
     """A consumer of `topic` answering `path`, and its pid."""
     consumer = ServiceProcess(
         "consumer_service",
-        {"KAFKA_CONSUMER_TOPIC": topic, "KAFKA_GROUP_ID": f"g-{topic}", **env},
+        consumer_env(topic, f"g-{topic}", **env),
     ).start()
     services.append(consumer)
     await consumer.wait_healthy(path=path)
@@ -79,19 +83,14 @@ async def start_consumer(
 
 
 async def dead_letters(settings: KafkaSettings, topic: str, count: int) -> list[Letter]:
-    reader = AIOKafkaConsumer(
-        dead_letter_topic(topic), **client_kwargs(settings, "tests"), auto_offset_reset="earliest"
-    )
-    await reader.start()
-    records: list[Letter] = []
-    try:
-        while len(records) < count:
-            batch = await reader.getmany(timeout_ms=5000)
-            assert batch, f"the DLQ ran dry after {len(records)} of {count}"
-            records += [r for rs in batch.values() for r in rs]
-        assert not await reader.getmany(timeout_ms=500), "more dead letters than bad records"
-    finally:
-        await reader.stop()
+    dlq = dead_letter_topic(topic)
+
+    async def all_there() -> bool:
+        return await topic_size(settings, dlq) >= count
+
+    await eventually(all_there, 30, f"{count} dead letters")
+    records = await topic_records(settings, dlq)
+    assert len(records) == count, f"{len(records)} dead letters for {count} bad records"
     return records
 
 
@@ -263,9 +262,7 @@ async def test_a_conflict_the_dlq_cannot_take_holds_only_its_partition(
 
     await eventually(committed_past, 30, "partition 0 committed past the conflict")
     await eventually(lambda: _ready_ok(http, consumer), 10, "/ready 200 again")
-    row = await db.fetchval(
-        "SELECT event_timestamp FROM timestamp_records WHERE id = $1", first.command_id
-    )
+    row = await db.fetchval(f"SELECT event_timestamp FROM {TABLE} WHERE id = $1", first.command_id)
     assert row == first.event_timestamp, "the row keeps the first payload"
     alive(consumer, pid)
 
@@ -471,7 +468,7 @@ async def test_hostile_records_never_stop_the_write_path(
     }
     assert reasons == bad, "each with the reason it deserves"
     rows = await db.fetch(
-        "SELECT id::text, event_timestamp FROM timestamp_records WHERE id = ANY($1::uuid[])",
+        f"SELECT id::text, event_timestamp FROM {TABLE} WHERE id = ANY($1::uuid[])",
         list(good),
     )
     assert all(good[r["id"]].event_timestamp == r["event_timestamp"] for r in rows)

@@ -14,11 +14,14 @@ import httpx
 import pytest
 
 from command_service.idempotency import command_id_for
-from integration.faults import Stack, devstack
-from integration.harness import ServiceProcess, eventually
+from harness.processes import ServiceProcess
+from harness.stack import Stack
+from harness.waiting import eventually
+from integration.faults import devstack
 from ops.topic_reader import read_topic, topic_extent
 from shared.kafka import dead_letter_topic
 from shared.messages import decode_command
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -61,7 +64,7 @@ async def _topic_ids(settings: KafkaSettings, topic: str) -> Counter[str]:
 
 async def _rows(db: asyncpg.Pool, ids: list[str]) -> list[tuple[str, str]]:
     rows = await db.fetch(
-        "SELECT id::text, event_timestamp FROM timestamp_records WHERE id = ANY($1::uuid[])", ids
+        f"SELECT id::text, event_timestamp FROM {TABLE} WHERE id = ANY($1::uuid[])", ids
     )
     return [(row[0], row[1].isoformat()) for row in rows]
 

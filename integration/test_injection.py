@@ -9,28 +9,29 @@ import orjson
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from harness.db import count_rows
+from harness.kafka import topic_size
+from harness.waiting import eventually
 from integration.conftest import COMMAND_URL, QUERY_URL
-from integration.faults import topic_size
-from integration.harness import eventually
 from shared.kafka import client_kwargs, dead_letter_topic
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
 PAYLOADS = [
     "' OR '1'='1",
-    "'; DROP TABLE timestamp_records; --",
+    f"'; DROP TABLE {TABLE}; --",
     "1; SELECT pg_sleep(5)",
-    "2009-09-28T19:03:12Z'; DELETE FROM timestamp_records; --",
+    f"2009-09-28T19:03:12Z'; DELETE FROM {TABLE}; --",
     '" OR ""="',
     "$1",
-    "\\'; TRUNCATE timestamp_records; --",
+    f"\\'; TRUNCATE {TABLE}; --",
 ]
 
 
 async def table_state(db: asyncpg.Pool) -> tuple[int, bool]:
-    count = await db.fetchval("SELECT count(*) FROM timestamp_records")
-    exists = await db.fetchval("SELECT to_regclass('timestamp_records') IS NOT NULL")
-    return int(count), bool(exists)
+    exists = await db.fetchval(f"SELECT to_regclass('{TABLE}') IS NOT NULL")
+    return await count_rows(db), bool(exists)
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)

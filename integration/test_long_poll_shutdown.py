@@ -11,7 +11,8 @@ import asyncpg
 import httpx
 import pytest
 
-from integration.harness import ServiceProcess, eventually
+from harness.processes import ServiceProcess
+from harness.waiting import eventually
 from shared.schema import TABLE
 
 pytestmark = [pytest.mark.postgres]

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 
-from integration.harness import ServiceProcess
+from harness.processes import ServiceProcess
 from ops.topic_reader import read_topic, topic_extent
 from shared.settings import KafkaSettings
 

@@ -7,13 +7,16 @@ import asyncpg
 import httpx
 import orjson
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from aiokafka.structs import ConsumerRecord
+from aiokafka import AIOKafkaProducer
 
-from integration.faults import count_rows, topic_size
-from integration.harness import ServiceProcess, eventually
+from harness.db import count_rows
+from harness.kafka import topic_records, topic_size
+from harness.processes import ServiceProcess
+from harness.stack import consumer_env
+from harness.waiting import eventually
 from shared.kafka import client_kwargs, dead_letter_topic
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
@@ -26,7 +29,7 @@ def poison(i: int) -> bytes:
         b"{not json",
         orjson.dumps({"command_id": good["command_id"]}),  # wrong schema
         orjson.dumps({**good, "event_timestamp": "2009-13-01T00:00:00Z"}),  # bad timestamp
-        orjson.dumps({**good, "command_id": "'; DROP TABLE timestamp_records; --"}),  # bad id
+        orjson.dumps({**good, "command_id": f"'; DROP TABLE {TABLE}; --"}),  # bad id
     ]
     return kinds[i % len(kinds)]
 
@@ -61,7 +64,7 @@ async def test_poison_is_dead_lettered_and_good_records_all_land(
 
     consumer = ServiceProcess(
         "consumer_service",
-        {"KAFKA_CONSUMER_TOPIC": fresh_topic, "KAFKA_GROUP_ID": f"g-{fresh_topic}"},
+        consumer_env(fresh_topic, f"g-{fresh_topic}"),
     ).start()
     services.append(consumer)
     await consumer.wait_healthy()
@@ -79,18 +82,7 @@ async def test_poison_is_dead_lettered_and_good_records_all_land(
         return lag if lag and all(value == 0 for value in lag.values()) else None
 
     await eventually(caught_up, 30, "consumer lag 0 on every partition")
-    reader = AIOKafkaConsumer(
-        dlq, **client_kwargs(kafka_settings, "tests"), auto_offset_reset="earliest"
-    )
-    await reader.start()
-    try:
-        records: list[ConsumerRecord[bytes, bytes]] = []
-        while len(records) < POISON:
-            batch = await reader.getmany(timeout_ms=5000)
-            assert batch, "the DLQ ran dry early"
-            records += [r for rs in batch.values() for r in rs]
-    finally:
-        await reader.stop()
+    records = await topic_records(kafka_settings, dlq)
     reasons = set()
     for record in records:
         headers = {name: value.decode() for name, value in record.headers}
@@ -100,4 +92,4 @@ async def test_poison_is_dead_lettered_and_good_records_all_land(
         assert headers["origin"] == "test", "the original headers travel with the record"
         reasons.add(headers["__connect.errors.exception.class.name"].rsplit(".", 1)[-1])
     assert reasons == {"NotJson", "WrongSchema", "BadTimestamp", "BadCommandId"}
-    assert await db.fetchval("SELECT to_regclass('timestamp_records') IS NOT NULL")
+    assert await db.fetchval(f"SELECT to_regclass('{TABLE}') IS NOT NULL")

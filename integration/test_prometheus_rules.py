@@ -11,8 +11,8 @@ import httpx
 import yaml
 from aiokafka import AIOKafkaProducer
 
+from harness.waiting import eventually
 from integration.conftest import COMMAND_URL
-from integration.harness import eventually
 from integration.observe import PROMETHEUS_URL, require
 from shared.kafka import client_kwargs
 from shared.settings import KafkaSettings

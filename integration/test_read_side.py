@@ -12,11 +12,13 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from harness.http import RawConnection
+from harness.processes import ServiceProcess
+from harness.waiting import eventually
 from integration.conftest import QUERY_URL
-from integration.harness import ServiceProcess, eventually
-from integration.load import RawConnection
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -165,13 +167,13 @@ async def test_listing_walks_10000_records_exactly_once_under_concurrent_inserts
 
     existing = rows(10_000)
     await db.copy_records_to_table(
-        "timestamp_records", records=existing, columns=["id", "event_timestamp", "accepted_at"]
+        TABLE, records=existing, columns=["id", "event_timestamp", "accepted_at"]
     )
 
     async def insert_more() -> None:
         for _ in range(20):
             await db.copy_records_to_table(
-                "timestamp_records",
+                TABLE,
                 records=rows(100),
                 columns=["id", "event_timestamp", "accepted_at"],
             )

@@ -10,8 +10,8 @@ import subprocess
 
 import pytest
 
+from harness.processes import ROOT
 from integration.conftest import COMMAND_URL
-from integration.harness import ROOT
 
 SECTIONS = ("Run it", "API", "Disaster recovery")
 NOT_RUN = re.compile(r"^make (down|test|lint|bench|bench-quick|chaos|clean)\b")

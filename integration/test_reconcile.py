@@ -9,12 +9,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from consumer_service.settings import ConsumerSettings
-from integration.harness import ops
+from harness.processes import ops
 from ops import reconcile as reconciling
 from ops.databases import ensure_database
 from shared.db import connect
 from shared.kafka import client_kwargs
 from shared.messages import TimestampCommand
+from shared.schema import TABLE
 from shared.settings import DatabaseSettings, KafkaSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres]
@@ -88,7 +89,7 @@ async def test_lag_and_rows_after_the_snapshot_are_not_differences(
         committed = await applied_up_to(kafka, group, topic)
         later.extend(await produce(kafka_settings, fresh_topic, [datetime.now(UTC)]))
         await table.execute(
-            "INSERT INTO timestamp_records (id, event_timestamp, accepted_at) "
+            f"INSERT INTO {TABLE} (id, event_timestamp, accepted_at) "
             "VALUES ($1::uuid, now(), now())",
             later[0],
         )

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 import asyncpg
 import pytest
 
-from integration.harness import ServiceProcess, eventually, ops
+from harness.db import count_rows
+from harness.processes import ServiceProcess, ops
+from harness.waiting import eventually
 from integration.load import ingest
 from shared.db import connect
+from shared.schema import TABLE
 from shared.settings import DatabaseSettings
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
-SNAPSHOT = "SELECT id, event_timestamp, accepted_at FROM timestamp_records ORDER BY id"
+SNAPSHOT = f"SELECT id, event_timestamp, accepted_at FROM {TABLE} ORDER BY id"
 
 
 @dataclass
@@ -71,7 +74,7 @@ async def site(
     database = await connect(db_settings.model_copy(update={"db_url": db_url}), "tests")
 
     async def all_rows() -> bool:
-        return bool(await database.fetchval("SELECT count(*) FROM timestamp_records") == 1001)
+        return await count_rows(database) == 1001
 
     await eventually(all_rows, 30, "1,001 rows")
     consumer.stop()
@@ -84,7 +87,7 @@ async def site(
 
 async def test_replay_after_truncate_rebuilds_the_table_exactly(site: Site) -> None:
     before = await site.database.fetch(SNAPSHOT)
-    await site.database.execute("TRUNCATE timestamp_records")
+    await site.database.execute(f"TRUNCATE {TABLE}")
     done = await asyncio.to_thread(
         ops, "replay", KAFKA_CONSUMER_TOPIC=site.topic, DB_URL=site.db_url
     )
@@ -113,7 +116,7 @@ async def test_the_originals_way_a_new_group_rebuilds_it(
     site: Site, services: list[ServiceProcess]
 ) -> None:
     before = await site.database.fetch(SNAPSHOT)
-    await site.database.execute("TRUNCATE timestamp_records")
+    await site.database.execute(f"TRUNCATE {TABLE}")
     consumer = ServiceProcess(
         "consumer_service",
         {
@@ -125,7 +128,7 @@ async def test_the_originals_way_a_new_group_rebuilds_it(
     services.append(consumer)
 
     async def rebuilt() -> bool:
-        return bool(await site.database.fetchval("SELECT count(*) FROM timestamp_records") == 1001)
+        return await count_rows(site.database) == 1001
 
     await eventually(rebuilt, 60, "the new group to rebuild 1,001 rows")
     assert await site.database.fetch(SNAPSHOT) == before
@@ -137,10 +140,9 @@ async def test_reconcile_passes_then_names_a_deleted_and_a_tampered_row(site: Si
     assert healthy.returncode == 0, healthy.stdout + healthy.stderr
     assert '"agrees": true' in healthy.stdout
     deleted, tampered = site.acked[0], site.acked[1]
-    await site.database.execute("DELETE FROM timestamp_records WHERE id = $1", uuid.UUID(deleted))
+    await site.database.execute(f"DELETE FROM {TABLE} WHERE id = $1", uuid.UUID(deleted))
     await site.database.execute(
-        "UPDATE timestamp_records SET event_timestamp = event_timestamp + interval '1 second' "
-        "WHERE id = $1",
+        f"UPDATE {TABLE} SET event_timestamp = event_timestamp + interval '1 second' WHERE id = $1",
         uuid.UUID(tampered),
     )
     broken = await asyncio.to_thread(ops, "reconcile", **env)
@@ -169,7 +171,7 @@ async def test_reset_group_is_refused_while_the_group_has_members(
     assert refused.returncode == 2
     assert "has active members" in refused.stderr
     consumer.stop()
-    await site.database.execute("TRUNCATE timestamp_records")
+    await site.database.execute(f"TRUNCATE {TABLE}")
     done = await asyncio.to_thread(ops, "replay", "--reset-group", **env)
     assert done.returncode == 0, done.stderr
-    assert await site.database.fetchval("SELECT count(*) FROM timestamp_records") == 1001
+    assert await count_rows(site.database) == 1001

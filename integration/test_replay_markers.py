@@ -8,6 +8,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 
 from consumer_service.settings import ConsumerSettings
+from harness.db import count_rows
 from ops.databases import ensure_database
 from ops.replay import ReplayProgress, replay
 from shared.db import connect
@@ -48,7 +49,7 @@ async def test_replay_of_a_transactional_topic_finishes(
     assert result.done == result.total and result.total > 10  # 15 records + markers
     database = await connect(settings, "tests")
     try:
-        assert await database.fetchval("SELECT count(*) FROM timestamp_records") == 10
+        assert await count_rows(database) == 10
     finally:
         await database.close()
         admin = await connect(db_settings, "tests")

@@ -8,8 +8,10 @@ import asyncpg
 import httpx
 import pytest
 
-from integration.faults import Stack, assert_all_delivered
-from integration.harness import ServiceProcess, eventually
+from harness.processes import ServiceProcess
+from harness.stack import Stack
+from harness.waiting import eventually
+from integration.faults import FAST_TAKEOVER, assert_all_delivered
 from integration.load import ingest
 from ops.topics import TopicPlan, ensure_topics
 from shared.settings import KafkaSettings
@@ -35,7 +37,7 @@ async def test_three_consumers_share_six_partitions_and_survive_losing_one(
     topic = f"it.{uuid.uuid4().hex[:12]}"
     await ensure_topics(kafka_settings, TopicPlan(topic, partitions=PARTITIONS))
     command = ServiceProcess("command_service", {"KAFKA_PUBLISH_TOPIC": topic}).start()
-    stack = Stack(topic, f"g-{topic}", command, [])
+    stack = Stack(topic, f"g-{topic}", command, env={**FAST_TAKEOVER})
     consumers = [stack.new_consumer(LOG_LEVEL="DEBUG") for _ in range(CONSUMERS)]  # per-batch lines
     services += [command, *consumers]
     await command.wait_healthy()

@@ -14,7 +14,8 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.errors import KafkaConnectionError, KafkaError
 from pydantic import SecretStr
 
-from integration.harness import ROOT, ServiceProcess, eventually
+from harness.processes import ROOT, ServiceProcess
+from harness.waiting import eventually
 from shared.db import connect
 from shared.kafka import client_kwargs
 from shared.settings import DatabaseSettings, KafkaSettings, SslMode

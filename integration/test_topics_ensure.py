@@ -6,7 +6,7 @@ import uuid
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 
-from integration.harness import ops
+from harness.processes import ops
 from ops.topics import _configs
 from shared.kafka import dead_letter_topic
 

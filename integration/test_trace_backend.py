@@ -6,17 +6,18 @@ import secrets
 
 import httpx
 
+from harness.waiting import eventually
 from integration.conftest import COMMAND_URL, QUERY_URL
-from integration.harness import eventually
 from integration.observe import JAEGER_URL, require
+from shared.schema import TABLE
 
 EXPECTED = {
     "POST /api/v1/timestamp/{timestamp}",
     "send timestamp.command.v1",
     "process timestamp.command.v1",
-    "INSERT timestamp_records",
+    f"INSERT {TABLE}",
     "GET /api/v1/timestamp/{record_id}",
-    "wait timestamp_records",
+    f"wait {TABLE}",
 }
 
 

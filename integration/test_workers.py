@@ -10,8 +10,10 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from integration.faults import Stack, assert_all_delivered
-from integration.harness import ServiceProcess, eventually
+from harness.processes import ServiceProcess
+from harness.stack import Stack
+from harness.waiting import eventually
+from integration.faults import assert_all_delivered
 from integration.load import IngestResult, ingest
 from shared.settings import KafkaSettings
 
@@ -31,7 +33,7 @@ async def _start(topic: str, services: list[ServiceProcess]) -> Stack:
         "command_service",
         {"KAFKA_PUBLISH_TOPIC": topic, "KAFKA_ACK_TIMEOUT_S": "2", "WEB_CONCURRENCY": str(WORKERS)},
     ).start()
-    stack = Stack(topic, f"g-{topic}", command, [])
+    stack = Stack(topic, f"g-{topic}", command)
     services.append(command)
     services.append(stack.new_consumer())
     await eventually(lambda: _started(command), 60, f"{WORKERS} workers to start")

@@ -19,7 +19,7 @@ from ops.options import DbUrlOption, TopicOption, settings_for
 from ops.reconcile import Reconciliation, reconcile
 from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
 from ops.terminal import console, progress_bar, quiet_logging
-from ops.topics import TopicPlan, ensure_topics
+from ops.topics import DEFAULT_PARTITIONS, TopicPlan, ensure_topics
 from shared.redact import redact
 from shared.settings import DEFAULT_TOPIC, KafkaSettings, load_settings
 
@@ -38,7 +38,9 @@ def topics_ensure(
     topic: Annotated[str, typer.Option(envvar="KAFKA_PUBLISH_TOPIC", help="Command topic")] = (
         DEFAULT_TOPIC
     ),
-    partitions: Annotated[int, typer.Option(min=1, help="Partitions per topic")] = 6,
+    partitions: Annotated[
+        int, typer.Option(min=1, help="Partitions per topic")
+    ] = DEFAULT_PARTITIONS,
     replication: Annotated[int, typer.Option(min=1, help="Replication factor")] = 1,
     wait: Annotated[float, typer.Option(help="Seconds to wait for the broker")] = 60.0,
     fix: Annotated[

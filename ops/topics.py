@@ -12,12 +12,13 @@ from shared.kafka import client_kwargs, dead_letter_topic
 from shared.settings import KafkaSettings
 
 KEEP_FOREVER = {"retention.ms": "-1"}
+DEFAULT_PARTITIONS = 6
 
 
 @dataclass(frozen=True)
 class TopicPlan:
     topic: str
-    partitions: int = 6
+    partitions: int = DEFAULT_PARTITIONS
     replication: int = 1
 
     @property

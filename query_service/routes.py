@@ -55,14 +55,8 @@ Runtime = Annotated[QueryRuntime, Depends(_runtime)]
 RecordId = Annotated[str, Path(description="The command id handed out by the command service")]
 
 
-def _problem(status: int, title: str, detail: str) -> dict[str, Any]:
-    return problem_schema(
-        title, {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    )
-
-
 DATABASE_PROBLEM: dict[int | str, dict[str, Any]] = {
-    503: _problem(503, "Database unavailable", "ConnectionRefusedError")
+    503: problem_schema(503, "Database unavailable", "ConnectionRefusedError")
 }
 router = APIRouter(tags=["records"])
 
@@ -80,8 +74,8 @@ WAIT_PARAMETER = {
     "/api/v1/timestamp/{record_id}",
     response_model=TimestampRecord,
     responses={
-        400: _problem(400, "Invalid id", "'abc' is not a UUID"),
-        404: _problem(404, "Not Found", f"no record with id {EXAMPLE_ID}"),
+        400: problem_schema(400, "Invalid id", "'abc' is not a UUID"),
+        404: problem_schema(404, "Not Found", f"no record with id {EXAMPLE_ID}"),
         **DATABASE_PROBLEM,
     },
     summary="Read one record by its command id, optionally waiting for it to arrive",
@@ -99,8 +93,8 @@ LANE = [LaneRoute("GET", "/api/v1/timestamp/{record_id}", read_record)]
     "/api/v1/timestamps",
     response_model=TimestampPage,
     responses={
-        400: _problem(400, "Bad Request", "from: not an RFC 3339 date-time"),
-        401: _problem(401, "Unauthorized", "a valid bearer token is required"),
+        400: problem_schema(400, "Bad Request", "from: not an RFC 3339 date-time"),
+        401: problem_schema(401, "Unauthorized", "a valid bearer token is required"),
         **DATABASE_PROBLEM,
     },
     summary="List records by event_timestamp range, oldest first, keyset-paged",

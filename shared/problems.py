@@ -27,10 +27,14 @@ class Problem(BaseModel):
     detail: str
 
 
+def problem_body(status: int, title: str, detail: str) -> dict[str, Any]:
+    return {"type": "about:blank", "title": title, "status": status, "detail": detail}
+
+
 def problem_answer(
     status: int, title: str, detail: str, headers: Mapping[str, str] | None = None
 ) -> Answer:
-    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body = problem_body(status, title, detail)
     pairs = (headers or {}).items()
     extra = tuple((name.lower().encode(), value.encode()) for name, value in pairs)
     return Answer(status, orjson.dumps(body), _MEDIA_TYPE, extra)
@@ -51,21 +55,23 @@ def problem_response(
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
-def problem_schema(description: str, example: dict[str, Any]) -> dict[str, Any]:
-    """An OpenAPI `responses` entry for a problem+json answer."""
+def problem_schema(
+    status: int, title: str, detail: str, description: str | None = None
+) -> dict[str, Any]:
+    """An OpenAPI `responses` entry for a problem+json answer with this example; described by
+    its title unless `description` says more."""
     return {
-        "description": description,
-        "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": example}},
+        "description": description or title,
+        "content": {
+            MEDIA_TYPE: {"schema": _PROBLEM_REF, "example": problem_body(status, title, detail)}
+        },
     }
 
 
 def problem_examples(description: str, examples: dict[str, tuple[int, str, str]]) -> dict[str, Any]:
     """An OpenAPI `responses` entry for a problem+json answer with several named examples of
     (status, title, detail)."""
-    values = {
-        name: {"value": {"type": "about:blank", "title": title, "status": status, "detail": detail}}
-        for name, (status, title, detail) in examples.items()
-    }
+    values = {name: {"value": problem_body(*example)} for name, example in examples.items()}
     return {
         "description": description,
         "content": {MEDIA_TYPE: {"schema": _PROBLEM_REF, "examples": values}},
@@ -99,13 +105,10 @@ def _validation_is_a_400(responses: dict[str, Any]) -> None:
     """FastAPI documents 422 for invalid parameters; we answer those with a 400 problem."""
     if responses.pop("422", None) is not None and "400" not in responses:
         responses["400"] = problem_schema(
+            400,
+            "Bad Request",
+            "query.limit: Input should be greater than or equal to 1",
             "Invalid request parameters",
-            {
-                "type": "about:blank",
-                "title": "Bad Request",
-                "status": 400,
-                "detail": "query.limit: Input should be greater than or equal to 1",
-            },
         )
 
 

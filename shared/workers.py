@@ -50,7 +50,7 @@ def _run_child(work: Callable[[], None]) -> int:
         work()
     except SystemExit as error:
         return _exit_code(error)
-    except BaseException:
+    except BaseException:  # noqa: BLE001 - a worker that fails says why, then exits 1
         traceback.print_exc()
         return 1
     return 0

@@ -18,6 +18,7 @@ from consumer_service.loop import Prepared
 from shared import tracing
 from shared.headers import Headers
 from shared.messages import decode_row
+from shared.schema import TABLE
 from tests.kafka_headers import as_consumed
 from tests.serving import serving
 from tests.test_command_routes import app_publishing_to
@@ -146,7 +147,7 @@ async def test_batch_span_links_every_record_and_the_write_is_its_child(
     await loop.apply(Prepared(rows, records, {P0: 4}, 4, []))
     exported = spans.get_finished_spans()
     batch = by_name(exported, "process timestamp.command.v1")
-    write = by_name(exported, "INSERT timestamp_records")
+    write = by_name(exported, f"INSERT {TABLE}")
     assert batch.kind == SpanKind.CONSUMER and write.kind == SpanKind.CLIENT
     linked = [f"{link.context.trace_id:032x}" for link in batch.links]
     assert linked == [GIVEN_TRACE, "0af7651916cd43dd8448eb211c80319c"]
@@ -196,6 +197,6 @@ async def test_a_wait_is_a_span_of_the_request_that_the_wake_up_ends(
             await asyncio.sleep(0)
         waiters.arrived.set_result(DOCUMENT)  # the NOTIFY
         assert await waiting == DOCUMENT
-    wait = by_name(spans.get_finished_spans(), "wait timestamp_records")
+    wait = by_name(spans.get_finished_spans(), f"wait {TABLE}")
     assert wait.parent is not None and wait.parent.span_id == request.get_span_context().span_id
     assert wait.attributes is not None and wait.attributes["timestamp.record.found"] is True

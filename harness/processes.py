@@ -1,23 +1,23 @@
-"""Start, stop and kill our services as real processes, and await conditions with deadlines."""
+"""Our services and CLI as real processes (`python -m <module>`, as `make up` starts them), each
+on a port of its own, logging to a file; their memory from /proc."""
 
-import asyncio
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TypeVar
+from typing import Self
 
 import httpx
 
+from harness.waiting import eventually
 from shared.redact import redact
 
 ROOT = Path(__file__).resolve().parent.parent
-LOGS = ROOT / ".local" / "logs" / "integration"
-T = TypeVar("T")
+LOGS = ROOT / ".local" / "logs" / "harness"
 
 
 def free_port() -> int:
@@ -26,18 +26,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def eventually(
-    probe: Callable[[], Awaitable[T | None]], timeout: float, what: str, every: float = 0.05
-) -> T:
-    """Await `probe` until it returns something other than None/False, or fail after `timeout`."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = await probe()
-        if result is not None and result is not False:
-            return result
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
-        await asyncio.sleep(every)
+def memory_mb(pid: int, field: str = "VmRSS") -> float:
+    """A /proc/<pid>/status memory field in MiB: VmRSS now, VmHWM the most it ever had."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(f"{field}:"):
+            return int(line.split()[1]) / 1024
+    raise LookupError(f"no {field} for pid {pid}")
 
 
 def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -60,42 +54,56 @@ def ops(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
 
 
 class ServiceProcess:
-    """One of our services (`python -m <module>`) on its own port, logging to a file."""
+    """One of our services (`python -m <module>`) on its own port, with JSON logs in a file."""
 
     def __init__(self, module: str, env: Mapping[str, str], name: str | None = None) -> None:
         self.module = module
         self.port = int(env.get("SERVER_PORT") or free_port())
         self.env = {**os.environ, "LOG_FORMAT": "json", **env, "SERVER_PORT": str(self.port)}
         self.name = name or f"{module}-{self.port}"
-        LOGS.mkdir(parents=True, exist_ok=True)
         self.log_path = LOGS / f"{self.name}.log"
         self.process: subprocess.Popen[bytes] | None = None
+        self.started = 0.0  # time.monotonic() at start()
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> "ServiceProcess":
-        log = self.log_path.open("ab")
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", self.module],
-            env=self.env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-        )
-        log.close()
+    @property
+    def role(self) -> str:
+        """command, consumer, query (or the module's name for another app)."""
+        return self.module.removesuffix("_service")
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None, f"{self.name} was never started"
+        return self.process.pid
+
+    def start(self) -> Self:
+        LOGS.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", self.module],
+                env=self.env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        self.started = time.monotonic()
         return self
 
+    def assert_running(self) -> None:
+        assert self.process is not None, f"{self.name} was never started"
+        if self.process.poll() is not None:
+            raise AssertionError(f"{self.name} exited {self.process.returncode}: {self.tail()}")
+
     async def wait_healthy(self, timeout: float = 60, path: str = "/health") -> None:
+        """Until GET `path` answers 200 (/health, or /ready once its dependencies answer)."""
         async with httpx.AsyncClient(timeout=2) as client:
 
             async def answers() -> bool:
-                assert self.process is not None
-                if self.process.poll() is not None:
-                    raise AssertionError(
-                        f"{self.name} exited {self.process.returncode}: {self.tail()}"
-                    )
+                self.assert_running()
                 try:
                     return (await client.get(self.url + path)).status_code == 200
                 except httpx.TransportError:
@@ -108,14 +116,16 @@ class ServiceProcess:
         self.process.send_signal(signum)
 
     async def exit_code(self, timeout: float = 30) -> int:
-        assert self.process is not None
         process = self.process
-        deadline = time.monotonic() + timeout
-        while process.poll() is None:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"{self.name} did not exit within {timeout}s")
-            await asyncio.sleep(0.05)
-        return process.returncode
+        assert process is not None
+
+        async def exited() -> int | None:
+            return process.poll()
+
+        return await eventually(exited, timeout, f"{self.name} to exit")
+
+    def peak_rss_mb(self) -> float:
+        return memory_mb(self.pid, "VmHWM")
 
     def kill(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -123,6 +133,7 @@ class ServiceProcess:
             self.process.wait(10)
 
     def stop(self) -> None:
+        """SIGTERM, then SIGKILL when it has not exited 30 s later."""
         if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
