@@ -8,10 +8,10 @@ INGEST_RATIO = 0.5  # of the same-run ceiling: no-op POST, raw no-op POST, Kafka
 QUERY_RATIO = 0.6  # of the no-op GET and the raw no-op GET
 SINK_RATIO = 0.5  # of the PostgreSQL bulk insert ceiling, and at least SINK_FLOOR_ROWS_PER_S
 SINK_FLOOR_ROWS_PER_S = 50_000
-REPLAY_1M_S = 30
-E2E_P50_MS = 10
-E2E_P99_MS = 50
-RSS_LIMIT_MB = 120
+REPLAY_1M_S = 10
+E2E_P50_MS = 5  # at 500 commands/s
+E2E_P99_MS = 25
+RSS_LIMIT_MB = 80  # peak, per service process
 
 
 @dataclass(frozen=True)
