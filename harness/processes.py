@@ -2,6 +2,7 @@
 on a port of its own, logging to a file; their memory from /proc."""
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -20,10 +21,22 @@ ROOT = Path(__file__).resolve().parent.parent
 LOGS = ROOT / ".local" / "logs" / "harness"
 
 
+# Below Linux's ephemeral range (32768-60999), where the kernel picks the local ports of
+# outgoing connections and of bind(0): a port found free there can be taken by one of those
+# before the service binds it. Above the devstack's and the usual well-known ports.
+PORTS = range(10_000, 32_000)
+
+
 def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+    """A port nothing listens on or is bound to now, at random outside the ephemeral range."""
+    while True:
+        port = random.choice(PORTS)
+        with socket.socket() as probe:
+            try:
+                probe.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
 
 
 def memory_mb(pid: int, field: str = "VmRSS") -> float:
