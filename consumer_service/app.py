@@ -25,6 +25,11 @@ from shared.metrics import PoolCollector
 from shared.schema import ensure_schema
 
 _log = structlog.get_logger("consumer")
+# A fetch is held raw, then decoded beside the batches in flight. aiokafka takes up to 1 MiB a
+# partition (50 MiB in all): on a backlog, MBs of peak RSS more than a batch needs; 512 KiB
+# (~2,000 records) a partition still fills BATCH_MAX_RECORDS on the default six partitions.
+PARTITION_FETCH_BYTES = 512 * 1024
+FETCH_MAX_BYTES = 8 * 1024 * 1024
 
 
 async def _open_pool(settings: ConsumerSettings) -> asyncpg.Pool:
@@ -48,6 +53,8 @@ def _new_consumer(settings: ConsumerSettings) -> AIOKafkaConsumer:
         max_poll_interval_ms=settings.max_poll_interval_ms,
         session_timeout_ms=settings.kafka_session_timeout_ms,
         heartbeat_interval_ms=settings.kafka_session_timeout_ms // 3,
+        max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+        fetch_max_bytes=FETCH_MAX_BYTES,
     )
 
 
