@@ -153,7 +153,7 @@ class ConsumeLoop:
         self._epoch = 0  # one more at each revoke
         self._revoked_at: dict[TopicPartition, int] = {}
         self._tracer = tracing.TRACER  # decided once: no span while tracing is off
-        self._max_links = tracing.max_links()
+        self._max_links = 0 if self._tracer is None else tracing.max_links()
 
     def stop(self) -> None:
         self._stopping.set()

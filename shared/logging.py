@@ -10,6 +10,8 @@ import structlog
 from opentelemetry import trace
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from shared.without_rich import console_tracebacks
+
 
 def _serialize(event: EventDict, **_: Any) -> str:
     return orjson.dumps(event, default=str).decode()
@@ -40,6 +42,8 @@ def configure_logging(
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # a log line is visible when written
     console = fmt == "console" or (fmt == "auto" and sys.stdout.isatty())
+    if console:
+        console_tracebacks()
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,

@@ -9,23 +9,20 @@ headers alike); a malformed one is ignored, never an error."""
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import SpanLimits, TracerProvider
-from opentelemetry.sdk.trace.export import (
-    BatchSpanProcessor,
-    ConsoleSpanExporter,
-    SimpleSpanProcessor,
-    SpanExporter,
-)
 from opentelemetry.trace import Link, Span, SpanContext, SpanKind, Tracer
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
+
+if TYPE_CHECKING:  # the SDK is imported once tracing is on: a process without it holds less
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 HEADER = "traceparent"
 _PROPAGATOR = TraceContextTextMapPropagator()
 TRACER: Tracer | None = None
-_provider: TracerProvider | None = None
+_provider: "TracerProvider | None" = None
 
 
 def wanted(environ: Mapping[str, str] = os.environ) -> str | None:
@@ -38,13 +35,17 @@ def wanted(environ: Mapping[str, str] = os.environ) -> str | None:
     return "otlp" if environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") else None
 
 
-def start_tracing(service: str, exporter: SpanExporter | None = None) -> bool:
+def start_tracing(service: str, exporter: "SpanExporter | None" = None) -> bool:
     """Turn tracing on when the environment asks for it, or with `exporter` (tests: spans
     exported synchronously). True when on."""
     global TRACER, _provider
     kind = wanted()
     if exporter is None and kind is None:
         return False
+    from opentelemetry.sdk.resources import Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+
     named = {} if os.environ.get("OTEL_SERVICE_NAME") else {"service.name": service}
     provider = TracerProvider(resource=Resource.create(named))
     if exporter is not None:
@@ -63,8 +64,10 @@ def stop_tracing() -> None:
     TRACER, _provider = None, None
 
 
-def _exporter(kind: str) -> SpanExporter:
+def _exporter(kind: str) -> "SpanExporter":
     if kind == "console":
+        from opentelemetry.sdk.trace.export import ConsoleSpanExporter
+
         return ConsoleSpanExporter()
     if kind != "otlp":
         raise ValueError(f"OTEL_TRACES_EXPORTER={kind!r}: only otlp, console or none")
@@ -93,6 +96,8 @@ def traceparent(span: Span) -> str:
 
 def max_links() -> int:
     """How many links the SDK keeps on a span (OTEL_SPAN_LINK_COUNT_LIMIT, 128 by default)."""
+    from opentelemetry.sdk.trace import SpanLimits
+
     limit = SpanLimits().max_links
     return 128 if limit is None else limit
 
