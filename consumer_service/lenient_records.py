@@ -17,7 +17,7 @@ tests/test_lenient_records.py fails if those change shape.
 """
 
 from collections.abc import Iterator
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 from aiokafka.consumer import fetcher
 from aiokafka.errors import CorruptRecordException
@@ -32,11 +32,18 @@ class UndecodableName(str):
     """A header name that is not UTF-8: its bytes with backslash escapes, and `raw`."""
 
     raw: bytes
+    made: ClassVar[bool] = False  # in this process; until then no header name is one
 
     def __new__(cls, raw: bytes) -> "UndecodableName":
         name = super().__new__(cls, raw.decode("utf-8", "backslashreplace"))
         name.raw = raw
+        UndecodableName.made = True
         return name
+
+
+def undecodable_names_read() -> bool:
+    """Whether any header name read so far was not UTF-8: until one is, none is to look for."""
+    return UndecodableName.made
 
 
 class LenientRecord(NamedTuple):

@@ -4,8 +4,10 @@ The next batch is polled and decoded while the current one is in its transaction
 import asyncio
 import logging
 import time
+from bisect import bisect_left
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from itertools import islice
+from operator import attrgetter
 from typing import NamedTuple, Protocol, TypeVar
 
 import structlog
@@ -15,7 +17,7 @@ from opentelemetry.trace import SpanKind
 
 from consumer_service.dead_letters import DeadLetterFailed, reason_of
 from consumer_service.lenient_records import install as read_records_leniently
-from consumer_service.lenient_records import undecodable_header
+from consumer_service.lenient_records import undecodable_header, undecodable_names_read
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.progress import Progress
 from consumer_service.retry import retry_forever
@@ -116,6 +118,10 @@ async def poll_batch(
         wait = 0
         await asyncio.sleep(0)
     return batch
+
+
+_offset = attrgetter("offset")
+_timestamp = attrgetter("timestamp")
 
 
 def correlation_id(record: KafkaRecord) -> str | None:
@@ -228,16 +234,19 @@ class ConsumeLoop:
         records: list[KafkaRecord] = []
         blocked: list[Blocked] = []
         decoded = [(tp, await self._decode(records)) for tp, records in batch.items()]
-        stops = await asyncio.gather(*(self._dead_letter_all(poison) for _, (_, poison) in decoded))
-        for (tp, (good, _)), stop in zip(decoded, stops, strict=True):
+        stops = await asyncio.gather(
+            *(self._dead_letter_all(poison) for _, (*_, poison) in decoded)
+        )
+        for (tp, (good_rows, good, _)), stop in zip(decoded, stops, strict=True):
             if stop is not None:
                 offsets[tp] = stop.record.offset
-                good = [(row, record) for row, record in good if record.offset < stop.record.offset]
+                cut = bisect_left(good, stop.record.offset, key=_offset)
+                good_rows, good = good_rows[:cut], good[:cut]
                 if self._owned(tp, epoch):  # else its new owner reads it again, and sends it
                     blocked.append(stop._replace(epoch=epoch))
                     self._pause_at(tp, stop.record.offset, stop.failure)
-            rows += [row for row, _ in good]
-            records += [record for _, record in good]
+            rows += good_rows
+            records += good
         return Prepared(rows, records, offsets, size, blocked, epoch)
 
     async def apply(self, batch: Prepared) -> None:
@@ -280,7 +289,7 @@ class ConsumeLoop:
         elapsed = time.perf_counter() - started
         self.metrics.apply_latency.observe(elapsed)
         if batch.records:
-            oldest_ms = min(record.timestamp for record in batch.records)
+            oldest_ms = min(map(_timestamp, batch.records))
             self.metrics.record_age.observe(max(0.0, time.time() - oldest_ms / 1000))
         self.metrics.records.labels("applied").inc(len(rows) - len(conflicts))
         self.progress.applied += len(rows) - len(conflicts)
@@ -317,14 +326,38 @@ class ConsumeLoop:
 
     async def _decode(
         self, records: Sequence[KafkaRecord]
-    ) -> tuple[list[tuple[Row, KafkaRecord]], list[tuple[KafkaRecord, Exception]]]:
-        """One partition's records as rows and poison; never raises."""
-        good: list[tuple[Row, KafkaRecord]] = []
+    ) -> tuple[list[Row], list[KafkaRecord], list[tuple[KafkaRecord, Exception]]]:
+        """One partition's records as rows, the record of each row, and poison; never raises.
+        A chunk is decoded in one pass, and again record by record only when that raised, or
+        when each record is to be logged or its header names checked."""
+        rows: list[Row] = []
+        good: list[KafkaRecord] = []
         poison: list[tuple[KafkaRecord, Exception]] = []
-        debug = _log.is_enabled_for(logging.DEBUG)
-        for index, record in enumerate(records, 1):
-            if index % CHUNK == 0:
+        one_by_one = _log.is_enabled_for(logging.DEBUG) or undecodable_names_read()
+        for start in range(0, len(records), CHUNK):
+            if start:
                 await asyncio.sleep(0)
+            chunk = records[start : start + CHUNK]
+            if not one_by_one:
+                try:
+                    rows += list(map(decode_row, [record.value for record in chunk]))
+                except Exception:  # noqa: BLE001 - told apart record by record below
+                    pass
+                else:
+                    good += chunk
+                    continue
+            self._decode_each(chunk, rows, good, poison)
+        return rows, good, poison
+
+    def _decode_each(
+        self,
+        records: Sequence[KafkaRecord],
+        rows: list[Row],
+        good: list[KafkaRecord],
+        poison: list[tuple[KafkaRecord, Exception]],
+    ) -> None:
+        debug = _log.is_enabled_for(logging.DEBUG)
+        for record in records:
             try:
                 name = undecodable_header(record.headers)
                 if name is not None:
@@ -337,7 +370,8 @@ class ConsumeLoop:
                 _log.exception("decoding a record raised; dead-lettering it", **_where(record))
                 poison.append((record, error))
                 continue
-            good.append((row, record))
+            rows.append(row)
+            good.append(record)
             if debug:
                 _log.debug(
                     "command received",
@@ -345,7 +379,6 @@ class ConsumeLoop:
                     command_id=row[0].decode(),
                     **_where(record),
                 )
-        return good, poison
 
     def _owned(self, tp: TopicPartition, epoch: int) -> bool:
         """Still ours since a batch of `epoch` was polled (not revoked, even if assigned back)."""

@@ -17,7 +17,7 @@ from ops.databases import ensure_database
 from ops.dlq_cli import dlq_app
 from ops.options import DbUrlOption, TopicOption, settings_for
 from ops.reconcile import Reconciliation, reconcile
-from ops.replay import GroupInUse, ReplayProgress, replay, reset_group
+from ops.replay import CONNECTIONS, GroupInUse, ReplayProgress, replay, reset_group
 from ops.terminal import console, progress_bar, quiet_logging
 from ops.topics import DEFAULT_PARTITIONS, TopicPlan, ensure_topics
 from shared.redact import redact
@@ -78,6 +78,9 @@ def replay_command(
     topic: TopicOption = None,
     db_url: DbUrlOption = None,
     batch: Annotated[int, typer.Option(min=1, help="Records per transaction")] = 10_000,
+    connections: Annotated[
+        int, typer.Option(min=1, help="Database connections writing at once, one consumer each")
+    ] = CONNECTIONS,
 ) -> None:
     """Rebuild the read model from the topic's earliest offset. Exits 0 once caught up with the
     end offsets taken at start; safe to re-run (writes are idempotent)."""
@@ -109,7 +112,7 @@ def replay_command(
                 rate=f"{progress.rate():,.0f} records/s",
             )
 
-        result = asyncio.run(replay(settings, settings.kafka_group_id, report))
+        result = asyncio.run(replay(settings, settings.kafka_group_id, report, connections))
     elapsed = time.monotonic() - result.started
     typer.echo(
         f"replayed {result.done} records in {elapsed:.1f} s ({result.rate():,.0f} records/s)"

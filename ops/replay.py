@@ -1,7 +1,11 @@
 """Rebuild the read model from the topic's earliest offset, with the consumer's own apply code."""
 
+import asyncio
+import gc
 import time
-from collections.abc import AsyncIterator, Callable
+from bisect import bisect_left
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -14,7 +18,10 @@ from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from ops.topic_reader import topic_extent
 from shared.db import create_pool
-from shared.kafka import client_kwargs
+from shared.kafka import KafkaRecord, client_kwargs
+
+CONNECTIONS = 2  # each with its own consumer: PostgreSQL gets a second core to write with
+YOUNG_COLLECTION_THRESHOLD = 100_000
 
 
 class GroupInUse(RuntimeError):
@@ -58,22 +65,31 @@ async def reset_group(settings: ConsumerSettings, group: str) -> None:
         await consumer.stop()
 
 
+def _offset(record: KafkaRecord) -> int:
+    return record.offset
+
+
 async def _until_ends(
     consumer: AIOKafkaConsumer,
     position: dict[TopicPartition, int],
     ends: dict[TopicPartition, int],
     settings: ConsumerSettings,
 ) -> AsyncIterator[Batch]:
-    """Poll until every partition's position reached its end offset taken at the start. The
-    position, not the last record's offset: transaction markers and aborted records occupy
-    offsets that no record is returned for, so a count of records may never get there."""
-    pending = {tp for tp in position if position[tp] < ends[tp]}
+    """Poll until every partition assigned to `consumer` reached its end offset taken at the
+    start. The position, not the last record's offset: transaction markers and aborted records
+    occupy offsets that no record is returned for, so a count of records may never get there."""
+    pending = {tp for tp in consumer.assignment() if position[tp] < ends[tp]}
     while pending:
-        polled = await poll_batch(
+        batch = await poll_batch(
             consumer, *pending, timeout_ms=500, max_records=settings.batch_max_records
         )
-        batch = {tp: [r for r in records if r.offset < ends[tp]] for tp, records in polled.items()}
-        batch = {tp: records for tp, records in batch.items() if records}
+        for tp, records in list(batch.items()):
+            if records[-1].offset >= ends[tp]:  # written since the start: not this replay's
+                inside = records[: bisect_left(records, ends[tp], key=_offset)]
+                if inside:
+                    batch[tp] = inside
+                else:
+                    del batch[tp]
         for tp in list(pending):
             position[tp] = await consumer.position(tp)
             if position[tp] >= ends[tp]:
@@ -82,10 +98,24 @@ async def _until_ends(
             yield batch
 
 
-async def replay(settings: ConsumerSettings, group: str, report: Report) -> ReplayProgress:
-    """Consume `group` from its committed (or earliest) offsets until the end offsets taken at
-    start are reached, applying every batch exactly as the consumer service does."""
-    consumer = AIOKafkaConsumer(
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """The replay keeps a few batches of records alive, tens of thousands of objects: with the
+    default threshold (700 more allocations than deallocations) the cyclic collector ran
+    thousands of times per million records and its full collections walked the whole heap,
+    half the replay's CPU. Above the live batches it runs only when garbage piles up."""
+    thresholds = gc.get_threshold()
+    gc.freeze()  # what start-up made lives as long as the process: not walked again
+    gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def _consumer(settings: ConsumerSettings, group: str) -> AIOKafkaConsumer:
+    return AIOKafkaConsumer(
         **client_kwargs(settings, "replay"),
         group_id=group,
         enable_auto_commit=False,
@@ -93,35 +123,53 @@ async def replay(settings: ConsumerSettings, group: str, report: Report) -> Repl
         isolation_level="read_committed",
         max_partition_fetch_bytes=4 * 1024 * 1024,
     )
+
+
+async def replay(
+    settings: ConsumerSettings, group: str, report: Report, connections: int = CONNECTIONS
+) -> ReplayProgress:
+    """Consume `group` from its committed (or earliest) offsets until the end offsets taken at
+    start are reached, applying every batch exactly as the consumer service does. The
+    partitions are split over `connections` consumers, each writing through its own database
+    connection, so that PostgreSQL writes with more than one process."""
     topic = settings.kafka_consumer_topic
     ends = (await topic_extent(settings, topic)).ends
     tps = sorted(ends)
-    pool = await create_pool(settings, min_size=1)
-    await consumer.start()
-    try:
-        consumer.assign(tps)
-        starts = {tp: await consumer.position(tp) for tp in tps}
-        progress = ReplayProgress(total=sum(ends[tp] - starts[tp] for tp in tps))
-        progress.started = time.monotonic()
-        loop = ConsumeLoop(
-            consumer,
-            pool,
-            DeadLetters(None, topic),
-            settings,
-            ConsumerMetrics(CollectorRegistry()),
-        )
-        report(progress)
-
-        positions = dict(starts)
-
-        def applied(batch: Prepared) -> None:
-            progress.done = sum(positions[tp] - starts[tp] for tp in tps)
+    lanes = min(connections, len(tps))
+    shares = [tps[lane::lanes] for lane in range(lanes)]
+    with _few_collections():
+        async with AsyncExitStack() as stack:
+            pool = await create_pool(settings, min_size=len(shares))
+            stack.push_async_callback(pool.close)
+            consumers = []
+            starts: dict[TopicPartition, int] = {}
+            for share in shares:
+                consumer = _consumer(settings, group)
+                await consumer.start()
+                stack.push_async_callback(consumer.stop)
+                consumer.assign(share)
+                consumers.append(consumer)
+                starts |= {tp: await consumer.position(tp) for tp in share}
+            progress = ReplayProgress(total=sum(ends[tp] - starts[tp] for tp in tps))
+            progress.started = time.monotonic()
             report(progress)
+            positions = dict(starts)
 
-        await loop.run_pipelined(_until_ends(consumer, positions, ends, settings), applied)
-        progress.done = progress.total
-        report(progress)
-        return progress
-    finally:
-        await consumer.stop()
-        await pool.close()
+            def applied(batch: Prepared) -> None:
+                progress.done = sum(positions[tp] - starts[tp] for tp in tps)
+                report(progress)
+
+            async with asyncio.TaskGroup() as tasks:
+                for consumer in consumers:
+                    loop = ConsumeLoop(
+                        consumer,
+                        pool,
+                        DeadLetters(None, topic),
+                        settings,
+                        ConsumerMetrics(CollectorRegistry()),
+                    )
+                    batches = _until_ends(consumer, positions, ends, settings)
+                    tasks.create_task(loop.run_pipelined(batches, applied))
+            progress.done = progress.total
+            report(progress)
+            return progress

@@ -23,7 +23,9 @@ class TopicExtent:
 
 
 async def topic_extent(settings: KafkaSettings, topic: str) -> TopicExtent:
-    consumer = AIOKafkaConsumer(topic, **client_kwargs(settings, "ops"))
+    # Subscribed, it fetches from the end at once, and a fetch there waits fetch_max_wait_ms
+    # for records: the offset requests would queue behind it on the connection, 0.5 s.
+    consumer = AIOKafkaConsumer(topic, **client_kwargs(settings, "ops"), fetch_max_wait_ms=0)
     await consumer.start()
     try:
         tps = [TopicPartition(topic, p) for p in sorted(consumer.partitions_for_topic(topic) or ())]

@@ -17,6 +17,7 @@ from consumer_service.lenient_records import (
     UndecodableName,
     lenient_records,
     undecodable_header,
+    undecodable_names_read,
 )
 from tests.raw_names import RawHeaderName
 
@@ -102,6 +103,15 @@ def test_the_name_keeps_its_bytes_and_is_printable() -> None:
     name = undecodable_header(record.headers)
     assert isinstance(name, UndecodableName) and name.raw == BAD
     assert name == "\\xff\\xfetrace" and name.encode() == b"\\xff\\xfetrace"
+
+
+def test_the_process_remembers_having_read_such_a_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Until then the consumer does not look at header names at all."""
+    monkeypatch.setattr(UndecodableName, "made", False)
+    fetched(batch(0, 2, set()))
+    assert not undecodable_names_read()
+    fetched(batch(0, 2, {1}))
+    assert undecodable_names_read()
 
 
 def test_a_corrupt_batch_is_a_corrupt_record() -> None:

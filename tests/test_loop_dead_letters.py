@@ -2,9 +2,11 @@
 holds back only its own partition, and no committed offset passes it until it is sent."""
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 
 import pytest
+import structlog
 from aiokafka import TopicPartition
 from aiokafka.errors import KafkaConnectionError, UnknownTopicOrPartitionError
 from aiokafka.structs import ConsumerRecord
@@ -12,11 +14,12 @@ from prometheus_client import CollectorRegistry
 
 from consumer_service import loop as loop_module
 from consumer_service.dead_letters import DeadLetterFailed
-from consumer_service.loop import Batch, ConsumeLoop
+from consumer_service.lenient_records import UndecodableName
+from consumer_service.loop import CHUNK, Batch, ConsumeLoop
 from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from shared.kafka import KafkaRecord
-from shared.messages import Row
+from shared.messages import Row, decode_row
 from tests.unused_database import UnusedPool
 
 P0, P1 = TopicPartition("t", 0), TopicPartition("t", 1)
@@ -286,3 +289,42 @@ async def test_a_conflict_in_the_last_batch_is_committed_past_at_the_end(sink: F
     await batches.put(None)
     await running
     assert consumer.committed(P0) == 2 and dlq.sent == [(0, 1, "Conflict")]
+
+
+@pytest.mark.parametrize(
+    ("level", "names_read"),
+    [(logging.INFO, False), (logging.INFO, True), (logging.DEBUG, False)],
+    ids=["all names UTF-8", "one name was not", "each command logged"],
+)
+async def test_poison_among_many_records_is_dead_lettered_and_the_rest_kept_in_order(
+    monkeypatch: pytest.MonkeyPatch, level: int, names_read: bool
+) -> None:
+    """Chunk by chunk: a chunk without poison is decoded in one pass, one with poison record by
+    record; until a header name that is not UTF-8 has been read, names are not looked at."""
+    logger = structlog.wrap_logger(None, wrapper_class=structlog.make_filtering_bound_logger(level))
+    monkeypatch.setattr(loop_module, "_log", logger)
+    monkeypatch.setattr(UndecodableName, "made", names_read)
+    consumer, dlq = FakeConsumer(), FakeDeadLetters()
+    loop = new_loop(consumer, dlq)
+    count = 2 * CHUNK + 10
+    poison = {3: b"not json", CHUNK + 1: command(CHUNK + 1, "2009-02-29T00:00:00Z")}
+    records = [record(P0, offset, poison.get(offset, command(offset))) for offset in range(count)]
+    bad_name = 2 * CHUNK + 5  # in a chunk with no other poison
+    if names_read:
+        header = [(UndecodableName(b"\xfftrace"), b"x")]
+        value = command(bad_name)
+        records[bad_name] = ConsumerRecord("t", 0, bad_name, 0, 0, None, value, None, 0, 0, header)
+        poison[bad_name] = value
+    with structlog.testing.capture_logs() as logs:
+        prepared = await loop.prepare({P0: records})
+    kept = [offset for offset in range(count) if offset not in poison]
+    assert [r.offset for r in prepared.records] == kept
+    assert prepared.rows == [decode_row(command(offset)) for offset in kept]
+    assert prepared.offsets == {P0: count}
+    assert dlq.sent == [
+        (0, 3, "NotJson"),
+        (0, CHUNK + 1, "BadTimestamp"),
+        *([(0, bad_name, "BadHeaders")] if names_read else []),
+    ]
+    received = [log["offset"] for log in logs if log["event"] == "command received"]
+    assert received == (kept if level == logging.DEBUG else [])

@@ -102,7 +102,7 @@ def test_decode_row_is_decode_command_rendered_canonically(
         _value(event_timestamp="2009-09-28T21:03:12+02:00"),
         _value(event_timestamp="2009-09-28T19:03:12.2500000Z"),
         b" " + COMMAND.encode(),
-        # days the pattern leaves to the full decoder
+        # the ends of months
         _value(event_timestamp="2008-02-29T00:00:00Z"),
         _value(accepted_at="2026-01-31T23:59:59.999999Z"),
     ],
@@ -112,9 +112,28 @@ def test_decode_row_agrees_with_decode_command(value: bytes) -> None:
 
 
 @pytest.mark.parametrize(
+    "year", ["0001", "0004", "0100", "0400", "1900", "2000", "2023", "2024", "9999"]
+)
+def test_decode_row_knows_the_calendar_as_decode_command_does(year: str) -> None:
+    """Every month's days 01-31 of leap, common and century years: the same row or the same
+    refusal."""
+    for month in range(1, 13):
+        for day in range(1, 32):
+            value = _value(event_timestamp=f"{year}-{month:02}-{day:02}T12:00:00Z")
+            try:
+                expected = _canonical(decode_command(value))
+            except BadTimestamp:
+                with pytest.raises(BadTimestamp):
+                    decode_row(value)
+            else:
+                assert decode_row(value) == expected
+
+
+@pytest.mark.parametrize(
     "value",
     [
         _value(event_timestamp="2009-02-29T19:03:12Z"),  # not a leap year
+        _value(event_timestamp="1900-02-29T19:03:12Z"),  # a century not divisible by 400
         _value(event_timestamp="2009-04-31T19:03:12Z"),
         _value(event_timestamp="0000-01-01T00:00:00Z"),
         _value(event_timestamp="2009-09-28T19:03:60Z"),  # leap second
