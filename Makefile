@@ -42,7 +42,10 @@ down:
 status:
 	bash devstack/platform.sh status
 
+# The first time, Jaeger and Prometheus (the trace and Prometheus tests start them) build from
+# the Go module proxy in the background meanwhile (devstack/observe.sh build).
 test: install packages
+	bash devstack/observe.sh build
 	bash devstack/platform.sh with $(BIN)/pytest tests integration
 	bash devstack/containers_smoke.sh
 
@@ -54,6 +57,7 @@ test-unit: install
 	$(BIN)/pytest tests
 
 test-integration: install packages
+	bash devstack/observe.sh build
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
 # The cluster tests start their own three nodes (devstack/cluster.sh in .local/cluster-it).

@@ -14,6 +14,7 @@ import httpx
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 
+from integration import observe
 from integration.faults import Stack, start_stack
 from integration.harness import ROOT, ServiceProcess
 from ops.topics import TopicPlan, ensure_topics
@@ -90,6 +91,13 @@ async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterat
     stack = await start_stack(fresh_topic, ack_timeout_s=2.0)
     yield stack
     services += [stack.command, *stack.consumers]
+
+
+@pytest.fixture(scope="session")
+def observability() -> Iterator[None]:
+    """Jaeger and Prometheus on this suite's ports (integration/observe.py)."""
+    with observe.backends():
+        yield
 
 
 @pytest.fixture
