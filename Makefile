@@ -74,11 +74,12 @@ newman:
 
 # docker-compose.yml for real: a Docker engine (dockerd started when none answers; stopped by
 # make down), Compose v2 from the Go module proxy, local stand-ins for the images it names
-# when no registry serves them (devstack/images.sh). Host ports: COMMAND_PORT, CONSUMER_PORT,
-# QUERY_PORT (default 7080-7082).
+# when no registry serves them (devstack/images.sh; OBSERVE=1: also Jaeger's and Prometheus',
+# the "observe" profile's). Host ports: COMMAND_PORT, CONSUMER_PORT, QUERY_PORT (default
+# 7080-7082).
 compose-images:
 	bash devstack/docker.sh engine
-	bash devstack/images.sh
+	bash devstack/images.sh python kafka postgres $(if $(filter 1,$(OBSERVE)),jaeger prometheus)
 
 compose-test: install
 	bash devstack/compose_test.sh
