@@ -85,12 +85,14 @@ compose-test: install
 	bash devstack/compose_test.sh
 
 # Benchmarks against ceilings measured in the same run (bench/run.py); results in bench/results/.
+# TRACING=1: the run's services trace every request to Jaeger (devstack/observe.sh).
 .PHONY: bench bench-quick
+BENCH_TRACING := $(if $(filter 1,$(TRACING)),--tracing)
 bench: install packages
-	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full $(BENCH_TRACING)
 
 bench-quick: install packages
-	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick $(BENCH_TRACING)
 
 # 10 minutes at 500 commands/s after a 60-s reference run (bench/soak.py); not in make test.
 .PHONY: soak
