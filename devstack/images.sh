@@ -104,8 +104,8 @@ postgres_image() {
 observe_image() {
   local tag=$1 name=$2; shift 2
   present "$tag" && return 0
-  local tools context="$WORK/$name" binary
-  tools=$(bash "$ROOT/devstack/tools.sh" observe) || die "could not build Jaeger and Prometheus"
+  local context="$WORK/$name" binary
+  bash "$ROOT/devstack/tools.sh" observe >/dev/null || die "could not build Jaeger and Prometheus"
   rm -rf "$context" && mkdir -p "$context" && cp -r "$HERE/$name/." "$context/"
   for binary in "$@"; do cp "$LOCAL/tools/$binary" "$context/"; done
   build "$tag" "$context"

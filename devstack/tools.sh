@@ -97,7 +97,9 @@ fi
 # Prometheus (its API; the web UI's assets are not built) and Jaeger v2 for OBSERVE=1.
 # Jaeger's go.mod has a replace directive, which `go install pkg@version` refuses: it is built
 # from its module as the proxy serves it, in the module cache.
-JAEGER_MODULE_VERSION=v1.76.0  # github.com/jaegertracing/jaeger; its cmd/jaeger is Jaeger v2
+# github.com/jaegertracing/jaeger v1.76.0: its cmd/jaeger is Jaeger v2.13.0. Both releases are
+# the ones docker-compose.yml's images name (devstack/images.sh builds stand-ins from these).
+JAEGER_MODULE_VERSION=v1.76.0
 if [[ "${1:-}" == "observe" ]]; then
   if [[ "$("$TOOLS/prometheus" --version 2>/dev/null | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')" \
         != "$PROMTOOL_VERSION" ]]; then
