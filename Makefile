@@ -41,7 +41,10 @@ down:
 status:
 	bash devstack/platform.sh status
 
+# The first time, Jaeger and Prometheus (the trace and Prometheus tests start them) build from
+# the Go module proxy in the background meanwhile (devstack/observe.sh build).
 test: install packages
+	bash devstack/observe.sh build
 	bash devstack/platform.sh with $(BIN)/pytest tests integration
 	bash devstack/containers_smoke.sh
 
@@ -53,6 +56,7 @@ test-unit: install
 	$(BIN)/pytest tests
 
 test-integration: install packages
+	bash devstack/observe.sh build
 	bash devstack/platform.sh with $(BIN)/pytest integration
 
 # The cluster tests start their own three nodes (devstack/cluster.sh in .local/cluster-it).
@@ -69,22 +73,25 @@ newman:
 
 # docker-compose.yml for real: a Docker engine (dockerd started when none answers; stopped by
 # make down), Compose v2 from the Go module proxy, local stand-ins for the images it names
-# when no registry serves them (devstack/images.sh). Host ports: COMMAND_PORT, CONSUMER_PORT,
-# QUERY_PORT (default 7080-7082).
+# when no registry serves them (devstack/images.sh; OBSERVE=1: also Jaeger's and Prometheus',
+# the "observe" profile's). Host ports: COMMAND_PORT, CONSUMER_PORT, QUERY_PORT (default
+# 7080-7082).
 compose-images:
 	bash devstack/docker.sh engine
-	bash devstack/images.sh
+	bash devstack/images.sh python kafka postgres $(if $(filter 1,$(OBSERVE)),jaeger prometheus)
 
 compose-test: install
 	bash devstack/compose_test.sh
 
 # Benchmarks against ceilings measured in the same run (bench/run.py); results in bench/results/.
+# TRACING=1: the run's services trace every request to Jaeger (devstack/observe.sh).
 .PHONY: bench bench-quick
+BENCH_TRACING := $(if $(filter 1,$(TRACING)),--tracing)
 bench: install packages
-	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size full $(BENCH_TRACING)
 
 bench-quick: install packages
-	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick
+	bash devstack/platform.sh with $(BIN)/python -m bench.run --size quick $(BENCH_TRACING)
 
 # 10 minutes at 500 commands/s after a 60-s reference run (bench/soak.py); not in make test.
 .PHONY: soak

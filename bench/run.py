@@ -1,10 +1,11 @@
 """The benchmark harness: ceilings first, then P1–P6, then latest.json + latest.png.
 
-    python -m bench.run --size tiny|quick|full [--out DIR] [--keep]
+    python -m bench.run --size tiny|quick|full [--out DIR] [--keep] [--tracing]
 
 Needs the platform (Kafka, PostgreSQL) up: `make bench` / `make bench-quick` run it through
 `devstack/platform.sh with`. Everything it creates (topics bench.<run>.*, databases
 bench_<run>_*, service processes on free ports) is its own and is removed afterwards.
+--tracing: those services trace every request to Jaeger (bench/traced.py).
 """
 
 import argparse
@@ -12,6 +13,7 @@ import asyncio
 import os
 import tempfile
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,7 @@ from bench.results import RESULTS, missing_numbers, now_iso, write
 from bench.sizes import SIZES, Size
 from bench.stack import live_stack, stack_peak_rss_mb, start_stack, wait_caught_up
 from bench.subprocs import say
+from bench.traced import recorded, tracing
 
 SEED = 7
 
@@ -205,6 +208,9 @@ def main() -> None:
     parser.add_argument("--size", choices=sorted(SIZES), default="quick")
     parser.add_argument("--out", type=Path, default=RESULTS)
     parser.add_argument("--keep", action="store_true", help="keep the run's topics and databases")
+    parser.add_argument(
+        "--tracing", action="store_true", help="trace every request to Jaeger (observe.sh)"
+    )
     args = parser.parse_args()
     started = time.monotonic()
     run = Run(SIZES[args.size])
@@ -213,8 +219,11 @@ def main() -> None:
     asyncio.run(infra.create_topics([run.live_topic, run.data_topic]))
     asyncio.run(infra.create_databases(list(run.databases.values())))
     try:
-        with tempfile.TemporaryDirectory(prefix="bench-") as workdir:
-            document = measure(run, Path(workdir), postgres)
+        with (
+            tracing() if args.tracing else nullcontext(),
+            tempfile.TemporaryDirectory(prefix="bench-") as workdir,
+        ):
+            document = measure(run, Path(workdir), postgres) | {"tracing": recorded()}
     finally:
         if not args.keep:
             asyncio.run(infra.delete_topics([run.live_topic, run.data_topic]))
@@ -225,7 +234,8 @@ def main() -> None:
         raise SystemExit(f"results lack numbers for: {', '.join(bad)}")
     latest = write(args.out, document)
     chart.render(document, args.out / "latest.png")
-    say(f"wrote {latest} and {args.out / 'latest.png'} in {document['wall_s']} s")
+    on = "on" if document["tracing"]["on"] else "off"
+    say(f"wrote {latest} and {args.out / 'latest.png'} in {document['wall_s']} s, tracing {on}")
     print(table(document))
     print()
     print(cpu_table(document))

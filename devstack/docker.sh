@@ -70,11 +70,13 @@ compose() {
   say "Compose $COMPOSE_VERSION -> ${COMPOSE#"$ROOT/"}"
 }
 
-# stop: the compose stack first (its containers would restart with the next dockerd), then
-# the dockerd that `engine` started; an engine this script did not start is left alone.
+# stop: the compose stack first, every profile's services too (its containers would restart
+# with the next dockerd), then the dockerd that `engine` started; an engine this script did not
+# start is left alone.
 stop() {
   pid_alive dockerd || return 0
-  DOCKER_CONFIG="$LOCAL/tools" docker compose --project-directory "$ROOT" down >/dev/null 2>&1 || true
+  DOCKER_CONFIG="$LOCAL/tools" docker compose --project-directory "$ROOT" --profile '*' down \
+    >/dev/null 2>&1 || true
   stop_pid dockerd
 }
 

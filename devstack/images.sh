@@ -2,8 +2,12 @@
 # Local stand-ins for the images docker-compose.yml and the Dockerfile name, for machines
 # that reach package registries but no image registry. Each is built only when its tag is
 # absent (a pulled official image is kept), from a debootstrap'ed Debian, Debian's packages,
-# Kafka's jars from Maven Central, and carries the label timestamp-cqrs.stand-in.
-#   bash devstack/images.sh [python] [kafka] [postgres]   build what is missing (default: all)
+# Kafka's jars from Maven Central, Jaeger and Prometheus built from the Go module proxy
+# (devstack/tools.sh observe), and carries the label timestamp-cqrs.stand-in.
+#   bash devstack/images.sh [python] [kafka] [postgres] [jaeger] [prometheus]
+#                                      build what is missing (default: the first three, which
+#                                      `docker compose up` needs; the last two are the
+#                                      "observe" profile's)
 # Needs root (debootstrap) and a Docker engine (devstack/docker.sh engine).
 source "$(dirname "$0")/common.sh"
 HERE="$ROOT/devstack/images"
@@ -13,10 +17,17 @@ LABEL_KEY=timestamp-cqrs.stand-in
 LABEL_VALUE="built locally by devstack/images.sh, not the official image"
 PYTHON_IMAGE=python:3.11.7-slim-bookworm
 KAFKA_IMAGE=apache/kafka:4.0.1
-# The PostgreSQL image docker-compose.yml names (postgres:15 today).
-POSTGRES_IMAGE=$(sed -n 's/^[[:space:]]*image:[[:space:]]*\(postgres:[^[:space:]]*\).*/\1/p' \
-  "$ROOT/docker-compose.yml" | head -n1)
-[[ -n "$POSTGRES_IMAGE" ]] || die "docker-compose.yml names no postgres image"
+# compose_image REPOSITORY -> the REPOSITORY:TAG docker-compose.yml names (postgres:15 today).
+compose_image() {
+  local image
+  image=$(sed -n "s|^[[:space:]]*image:[[:space:]]*\($1:[^[:space:]]*\).*|\1|p" \
+    "$ROOT/docker-compose.yml" | head -n1)
+  [[ -n "$image" ]] || die "docker-compose.yml names no $1 image"
+  echo "$image"
+}
+POSTGRES_IMAGE=$(compose_image postgres)
+JAEGER_IMAGE=$(compose_image jaegertracing/jaeger)
+PROMETHEUS_IMAGE=$(compose_image prom/prometheus)
 export DOCKER_BUILDKIT=0  # the engine's own builder: BuildKit would look for frontends online
 
 present() { docker image inspect "$1" >/dev/null 2>&1; }
@@ -89,6 +100,17 @@ postgres_image() {
   build "$POSTGRES_IMAGE" "$HERE/postgres" --build-arg "PG_MAJOR=$major"
 }
 
+# Jaeger and Prometheus: the binaries devstack/tools.sh builds (the same releases as the tags).
+observe_image() {
+  local tag=$1 name=$2; shift 2
+  present "$tag" && return 0
+  local context="$WORK/$name" binary
+  bash "$ROOT/devstack/tools.sh" observe >/dev/null || die "could not build Jaeger and Prometheus"
+  rm -rf "$context" && mkdir -p "$context" && cp -r "$HERE/$name/." "$context/"
+  for binary in "$@"; do cp "$LOCAL/tools/$binary" "$context/"; done
+  build "$tag" "$context"
+}
+
 tags=("$BASE")
 base
 for image in "${@:-python kafka postgres}"; do
@@ -97,7 +119,11 @@ for image in "${@:-python kafka postgres}"; do
       python) python_image; tags+=("$PYTHON_IMAGE") ;;
       kafka) kafka_image; tags+=("$KAFKA_IMAGE") ;;
       postgres) postgres_image; tags+=("$POSTGRES_IMAGE") ;;
-      *) die "usage: $0 [python] [kafka] [postgres]" ;;
+      jaeger) observe_image "$JAEGER_IMAGE" jaeger jaeger; tags+=("$JAEGER_IMAGE") ;;
+      prometheus)
+        observe_image "$PROMETHEUS_IMAGE" prometheus prometheus promtool
+        tags+=("$PROMETHEUS_IMAGE") ;;
+      *) die "usage: $0 [python] [kafka] [postgres] [jaeger] [prometheus]" ;;
     esac
   done
 done

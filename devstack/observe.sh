@@ -3,6 +3,8 @@
 # Prometheus (scraping the three services, with deploy/prometheus/alerts.yml), both built from
 # the Go module proxy by `devstack/tools.sh observe` the first time (large builds: minutes).
 #   devstack/observe.sh start|stop|status|env
+#   devstack/observe.sh build    build them in the background when missing (`make test` does,
+#                                while the unit tests run; `start` then waits for that build)
 # Ports: OTLP_HTTP_PORT (4318), JAEGER_QUERY_PORT (16686, /api/traces), PROMETHEUS_PORT (9090).
 source "$(dirname "$0")/common.sh"
 
@@ -107,11 +109,20 @@ stop() {
 
 status() { pid_alive jaeger && pid_alive prometheus; }
 
+# Every core, at the lowest priority (tools.sh's nice 10, plus 9): the tests running meanwhile
+# keep the CPU they want, the build takes what they leave.
+build_in_background() {
+  GO_BUILD_JOBS="${GO_BUILD_JOBS:-$(nproc)}" nohup nice -n 9 bash "$ROOT/devstack/tools.sh" observe \
+    >"$LOGS/observe-build.log" 2>&1 </dev/null &
+  say "Jaeger and Prometheus: built in the background when missing (log $LOGS/observe-build.log)"
+}
+
 case "${1:-}" in
   start) start ;;
   stop) stop ;;
   status) status ;;
+  build) build_in_background ;;
   # What the services need to send their traces here.
   env) printf 'export OTEL_EXPORTER_OTLP_ENDPOINT=http://127.0.0.1:%s\n' "$OTLP_HTTP_PORT" ;;
-  *) die "usage: $0 start|stop|status|env" ;;
+  *) die "usage: $0 start|stop|status|build|env" ;;
 esac

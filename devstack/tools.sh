@@ -14,16 +14,19 @@
 #                                   HELM, KUBECONFORM, KUBE_VERSION, SCHEMA_LOCATION,
 #                                   KUBERNETES_VALIDATE, PROMTOOL
 #   bash devstack/tools.sh promtool only promtool (what `make rules-lint` needs)
-#   bash devstack/tools.sh observe  promtool, prometheus and jaeger (`make up OBSERVE=1`);
-#                                   prints PROMETHEUS and JAEGER
+#   bash devstack/tools.sh observe  promtool, prometheus and jaeger (`make up OBSERVE=1`, the
+#                                   trace and Prometheus tests); prints PROMETHEUS and JAEGER.
 #
 # The Go builds take a few minutes on 2 cores the first time (later runs find the binaries).
+# GO_BUILD_JOBS: packages Go compiles at once (default 1: the machine may be busy); the
+# builds run at low priority (nice) either way.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TOOLS="$ROOT/.local/tools"
 VENV="${VENV:-$ROOT/.venv}"
 PYTHON="${PYTHON:-python3}"
+GO_BUILD_JOBS="${GO_BUILD_JOBS:-1}"
 
 HELM_VERSION=v3.21.4                 # helm.sh/helm/v3
 KUBECONFORM_VERSION=v0.7.0           # github.com/yannh/kubeconform
@@ -38,6 +41,10 @@ say() { printf '[tools] %s\n' "$*" >&2; }
 die() { printf '[tools] error: %s\n' "$*" >&2; exit 1; }
 
 mkdir -p "$TOOLS"
+# One run at a time (`make test` starts the observe build in the background and the tests ask
+# for it again): a second run waits here for the first, then finds its binaries.
+exec {lock}>"$TOOLS/.build.lock"
+flock "$lock"
 
 # ---- helm and kubeconform from the Go module proxy ---------------------------------------------
 
@@ -46,8 +53,7 @@ go_build() {
   local name=$1 package=$2 version=$3 ldflags=$4
   command -v go >/dev/null || die "go is needed to build $name (Go module proxy)"
   say "building $name $version from the Go module proxy (a few minutes the first time)"
-  # One package at a time and at low priority: the machine has 2 cores and may be busy.
-  GOBIN="$TOOLS" GOFLAGS="-mod=mod -p=1" CGO_ENABLED=0 \
+  GOBIN="$TOOLS" GOFLAGS="-mod=mod -p=$GO_BUILD_JOBS" CGO_ENABLED=0 \
     nice -n 10 go install -trimpath -ldflags="-s -w $ldflags" "$package@$version" \
     || die "could not build $package@$version"
 }
@@ -91,7 +97,9 @@ fi
 # Prometheus (its API; the web UI's assets are not built) and Jaeger v2 for OBSERVE=1.
 # Jaeger's go.mod has a replace directive, which `go install pkg@version` refuses: it is built
 # from its module as the proxy serves it, in the module cache.
-JAEGER_MODULE_VERSION=v1.76.0  # github.com/jaegertracing/jaeger; its cmd/jaeger is Jaeger v2
+# github.com/jaegertracing/jaeger v1.76.0: its cmd/jaeger is Jaeger v2.13.0. Both releases are
+# the ones docker-compose.yml's images name (devstack/images.sh builds stand-ins from these).
+JAEGER_MODULE_VERSION=v1.76.0
 if [[ "${1:-}" == "observe" ]]; then
   if [[ "$("$TOOLS/prometheus" --version 2>/dev/null | sed -n 's/^prometheus, version \([^ ]*\).*/\1/p')" \
         != "$PROMTOOL_VERSION" ]]; then
@@ -104,7 +112,7 @@ if [[ "${1:-}" == "observe" ]]; then
     dir=$(go mod download -json "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION" \
       | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
     [[ -d "$dir" ]] || die "github.com/jaegertracing/jaeger@$JAEGER_MODULE_VERSION not downloaded"
-    (cd "$dir" && GOFLAGS="-mod=mod -p=1" CGO_ENABLED=0 nice -n 10 \
+    (cd "$dir" && GOFLAGS="-mod=mod -p=$GO_BUILD_JOBS" CGO_ENABLED=0 nice -n 10 \
       go build -trimpath -ldflags="-s -w" -o "$TOOLS/jaeger" ./cmd/jaeger) \
       || die "could not build jaeger"
     touch "$stamp"

@@ -16,6 +16,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from harness.processes import ROOT, ServiceProcess
 from harness.stack import Stack
+from integration import observe
 from integration.faults import start_stack
 from ops.topics import TopicPlan, ensure_topics
 from shared.db import create_pool
@@ -91,6 +92,13 @@ async def stack(fresh_topic: str, services: list[ServiceProcess]) -> AsyncIterat
     stack = await start_stack(fresh_topic, ack_timeout_s=2.0)
     yield stack
     services += [stack.command, *stack.consumers]
+
+
+@pytest.fixture(scope="session")
+def observability() -> Iterator[None]:
+    """Jaeger and Prometheus on this suite's ports (integration/observe.py)."""
+    with observe.backends():
+        yield
 
 
 @pytest.fixture

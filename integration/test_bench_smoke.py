@@ -11,6 +11,7 @@ import pytest
 
 from bench.targets import REQUIRED_KEYS
 from harness.processes import ROOT
+from shared.tracing import wanted
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow]
 
@@ -35,6 +36,7 @@ def test_tiny_run_writes_every_required_number(tmp_path: Path) -> None:
         assert isinstance(value, int | float) and not isinstance(value, bool), f"{key}: {value!r}"
         assert math.isfinite(value) and value > 0, f"{key}: {value!r}"
     assert document["date"] and document["machine"]["cpus"]
+    assert document["tracing"]["on"] is (wanted() is not None)  # as the environment says
     assert (tmp_path / "latest.png").stat().st_size > 10_000
     assert "| P1 ingest" in done.stdout  # the README table went to stdout
 

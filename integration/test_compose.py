@@ -47,6 +47,11 @@ APPS: dict[str, tuple[int, str, type[BaseSettings], set[str]]] = {
     "query": (7082, "timestamp-query-service", QuerySettings, {"SERVER_PORT"} | DB_NAMES),
 }
 INFRA = {"kafka", "postgres", "topics"}
+# The "observe" profile: service -> (image, the one port it publishes, its host-port variable).
+OBSERVE = {
+    "jaeger": ("jaegertracing/jaeger:2.13.0", 16686, "JAEGER_QUERY_PORT"),
+    "prometheus": ("prom/prometheus:v3.16.0", 9090, "PROMETHEUS_PORT"),
+}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}: compose's interpolation, resolved to the default.
 _INTERPOLATION = re.compile(r"\$\{(?P<name>\w+)(?::?-(?P<default>[^}]*))?\}")
@@ -176,9 +181,47 @@ def test_only_the_three_services_publish_ports(services: dict[str, Any]) -> None
     published = {
         name: published_ports(service)
         for name, service in services.items()
-        if published_ports(service)
+        if published_ports(service) and not service.get("profiles")
     }
     assert published == {name: {(port, port)} for name, (port, *_) in APPS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(OBSERVE))
+def test_observe_profile_adds_jaeger_and_prometheus(services: dict[str, Any], name: str) -> None:
+    image, port, variable = OBSERVE[name]
+    service = services[name]
+    assert service["profiles"] == ["observe"]
+    assert service["image"] == image
+    assert service["ports"] == [f"${{{variable}:-{port}}}:{port}"]
+    assert "wget" in healthcheck_text(service)
+    assert {other for other, spec in services.items() if spec.get("profiles")} == set(OBSERVE)
+
+
+def test_prometheus_scrapes_the_three_services_with_the_alert_rules(
+    services: dict[str, Any],
+) -> None:
+    mounts = {}  # target -> source
+    for volume in services["prometheus"]["volumes"]:
+        source, target, *_ = str(volume).split(":")
+        mounts[target] = source
+    config = yaml.safe_load((ROOT / mounts["/etc/prometheus/prometheus.yml"]).read_text())
+    assert config["rule_files"] == ["/etc/prometheus/alerts.yml"]
+    assert mounts["/etc/prometheus/alerts.yml"] == "./deploy/prometheus/alerts.yml"
+    scraped = {
+        job["job_name"]: target
+        for job in config["scrape_configs"]
+        for static in job["static_configs"]
+        for target in static["targets"]
+    }
+    assert scraped == {f"timestamp-{name}": f"{name}:{port}" for name, (port, *_) in APPS.items()}
+
+
+@pytest.mark.parametrize("name", sorted(APPS))
+def test_app_service_traces_to_jaeger_only_with_the_observe_profile(
+    services: dict[str, Any], name: str
+) -> None:
+    endpoint = services[name]["environment"]["OTEL_EXPORTER_OTLP_ENDPOINT"]
+    assert endpoint == "${COMPOSE_PROFILES:+http://jaeger:4318}"
 
 
 def test_topics_is_a_one_shot_that_ensures_the_topics(services: dict[str, Any]) -> None:
@@ -219,7 +262,11 @@ def test_app_service_is_built_here_and_runs_its_console_script(
 @pytest.mark.parametrize("name", sorted(APPS))
 def test_app_service_environment_uses_spec_names(services: dict[str, Any], name: str) -> None:
     port, _, settings_class, required = APPS[name]
-    env = environment(services[name])
+    env = {
+        key: value
+        for key, value in environment(services[name]).items()
+        if not key.startswith("OTEL_")  # OpenTelemetry's own names, read by its SDK
+    }
     assert set(env) <= SPEC_ENV_NAMES, f"not the original's names: {set(env) - SPEC_ENV_NAMES}"
     assert required <= set(env), f"missing: {required - set(env)}"
     assert env["SERVER_PORT"] == str(port)

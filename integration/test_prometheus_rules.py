@@ -1,6 +1,7 @@
 """Every alert rule's and every dashboard panel's PromQL through a real Prometheus scraping the
-services (`make up OBSERVE=1`): no query fails, every metric a rule names is exposed, every
-panel's query returns data, and the dead letter the test sends raises its alert."""
+platform's services (integration/observe.py starts it): no query fails, every metric a rule
+names is exposed, every panel's query returns data, and the dead letter the test sends raises
+its alert."""
 
 import json
 import re
@@ -8,12 +9,13 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import yaml
 from aiokafka import AIOKafkaProducer
 
 from harness.waiting import eventually
 from integration.conftest import COMMAND_URL
-from integration.observe import PROMETHEUS_URL, require
+from integration.observe import BUILD_TIMEOUT_S, PROMETHEUS_URL
 from shared.kafka import client_kwargs
 from shared.settings import KafkaSettings
 
@@ -31,8 +33,8 @@ async def query(http: httpx.AsyncClient, expr: str) -> list[dict[str, Any]]:
     return result
 
 
-async def test_rules_and_panels_evaluate(http: httpx.AsyncClient) -> None:
-    await require(http, "Prometheus", PROMETHEUS_URL, "/-/ready")
+@pytest.mark.timeout(BUILD_TIMEOUT_S)  # the first run builds Prometheus
+async def test_rules_and_panels_evaluate(http: httpx.AsyncClient, observability: None) -> None:
     for _ in range(20):
         assert (await http.post(f"{COMMAND_URL}/app")).status_code == 200
     producer = AIOKafkaProducer(**client_kwargs(KafkaSettings(), "tests"), acks="all")
