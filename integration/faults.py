@@ -17,6 +17,13 @@ from shared.schema import TABLE
 from shared.settings import KafkaSettings
 
 FAST_TAKEOVER = {"KAFKA_SESSION_TIMEOUT_MS": "6000"}  # the broker's minimum session timeout
+# What a request may see from a command service stopped by SIGTERM: its answer, or no server.
+ANSWERED_OR_GONE: set[int | str] = {
+    200,
+    "ConnectionRefusedError",
+    "IncompleteReadError",
+    "ConnectionResetError",
+}
 
 
 def devstack(script: str, action: str) -> None:
