@@ -32,7 +32,7 @@ class UndecodableName(str):
     """A header name that is not UTF-8: its bytes with backslash escapes, and `raw`."""
 
     raw: bytes
-    made: ClassVar[bool] = False  # in this process; until then no header name is one
+    made: ClassVar[bool] = False  # in this process: until one is, no header name is one
 
     def __new__(cls, raw: bytes) -> "UndecodableName":
         name = super().__new__(cls, raw.decode("utf-8", "backslashreplace"))

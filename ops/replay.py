@@ -7,6 +7,7 @@ from bisect import bisect_left
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AsyncExitStack, contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.errors import CommitFailedError
@@ -18,7 +19,7 @@ from consumer_service.metrics import ConsumerMetrics
 from consumer_service.settings import ConsumerSettings
 from ops.topic_reader import topic_extent
 from shared.db import create_pool
-from shared.kafka import KafkaRecord, client_kwargs
+from shared.kafka import client_kwargs
 
 CONNECTIONS = 2  # each with its own consumer: PostgreSQL gets a second core to write with
 YOUNG_COLLECTION_THRESHOLD = 100_000
@@ -65,10 +66,6 @@ async def reset_group(settings: ConsumerSettings, group: str) -> None:
         await consumer.stop()
 
 
-def _offset(record: KafkaRecord) -> int:
-    return record.offset
-
-
 async def _until_ends(
     consumer: AIOKafkaConsumer,
     position: dict[TopicPartition, int],
@@ -85,7 +82,7 @@ async def _until_ends(
         )
         for tp, records in list(batch.items()):
             if records[-1].offset >= ends[tp]:  # written since the start: not this replay's
-                inside = records[: bisect_left(records, ends[tp], key=_offset)]
+                inside = records[: bisect_left(records, ends[tp], key=attrgetter("offset"))]
                 if inside:
                     batch[tp] = inside
                 else:
@@ -102,8 +99,8 @@ async def _until_ends(
 def _few_collections() -> Iterator[None]:
     """The replay keeps a few batches of records alive, tens of thousands of objects: with the
     default threshold (700 more allocations than deallocations) the cyclic collector ran
-    thousands of times per million records and its full collections walked the whole heap,
-    half the replay's CPU. Above the live batches it runs only when garbage piles up."""
+    thousands of times per million records and its full collections walked the whole heap:
+    ~40% of the replay's CPU. Above the live batches it runs only when garbage piles up."""
     thresholds = gc.get_threshold()
     gc.freeze()  # what start-up made lives as long as the process: not walked again
     gc.set_threshold(YOUNG_COLLECTION_THRESHOLD, *thresholds[1:])
@@ -139,7 +136,7 @@ async def replay(
     shares = [tps[lane::lanes] for lane in range(lanes)]
     with _few_collections():
         async with AsyncExitStack() as stack:
-            pool = await create_pool(settings, min_size=len(shares))
+            pool = await create_pool(settings, min_size=lanes)
             stack.push_async_callback(pool.close)
             consumers = []
             starts: dict[TopicPartition, int] = {}
