@@ -16,13 +16,14 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bench.wrk import run_wrk
+from harness.http import http_get
 from harness.processes import free_port
+from harness.waiting import wait_until
 
 SERVERS = ("uvicorn", "granian")
 WORKERS = (1, 2)
@@ -54,18 +55,13 @@ def _command(setup: Setup, port: int) -> tuple[list[str], dict[str, str]]:
     return [*granian, *options, "--no-ws", "--log-level", "warning", "--factory", factory], env
 
 
-def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{url} exited {process.returncode}")
-        try:
-            with urllib.request.urlopen(url + "/health", timeout=2) as answer:
-                if answer.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise TimeoutError(f"{url} not healthy within {timeout}s")
+def _healthy(url: str, process: subprocess.Popen[bytes]) -> bool:
+    if process.poll() is not None:
+        raise RuntimeError(f"{url} exited {process.returncode}")
+    try:
+        return http_get(url + "/health")[0] == 200
+    except OSError:
+        return False
 
 
 def measure(setup: Setup, seconds: float, log: Path) -> dict[str, Any]:
@@ -75,7 +71,7 @@ def measure(setup: Setup, seconds: float, log: Path) -> dict[str, Any]:
         process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_healthy(url, process)
+        wait_until(lambda: _healthy(url, process), 60, f"{url}/health", every=0.2)
         time.sleep(1)  # every worker past its start-up (a second worker starts a little later)
         run_wrk(url, "post.lua", 3, 64)
         result = run_wrk(url, "post.lua", seconds, 64)
