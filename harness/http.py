@@ -25,8 +25,11 @@ class RawConnection:
         self.host, self.port = host, port
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._used = 0.0
 
     async def request(self, method: str, path: str, timeout: float) -> Reply:
+        if time.monotonic() - self._used >= IDLE_S:
+            self.close()  # the server may be closing it this very moment
         async with asyncio.timeout(timeout):
             if self._writer is None:
                 self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
@@ -42,6 +45,7 @@ class RawConnection:
                     name, value = line.split(":", 1)
                     headers[name.strip().lower()] = value.strip()
             body = await self._reader.readexactly(int(headers.get("content-length", "0")))
+            self._used = time.monotonic()
             if headers.get("connection", "").lower() == "close":
                 self.close()
             return status, body, headers
@@ -58,16 +62,12 @@ class Pool:
 
     def __init__(self, host: str, port: int) -> None:
         self.host, self.port = host, port
-        self._idle: list[tuple[float, RawConnection]] = []
+        self._idle: list[RawConnection] = []
         self.opened = 0
 
     def _take(self) -> RawConnection:
-        now = time.monotonic()
-        while self._idle:
-            used, connection = self._idle.pop()
-            if now - used < IDLE_S:
-                return connection
-            connection.close()
+        if self._idle:
+            return self._idle.pop()  # reopens itself if it sat idle too long
         self.opened += 1
         return RawConnection(self.host, self.port)
 
@@ -78,10 +78,10 @@ class Pool:
         except BaseException:
             connection.close()
             raise
-        self._idle.append((time.monotonic(), connection))
+        self._idle.append(connection)
         return answer
 
     def close(self) -> None:
-        for _, connection in self._idle:
+        for connection in self._idle:
             connection.close()
         self._idle.clear()

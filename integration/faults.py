@@ -1,6 +1,7 @@
 """Fault-suite helpers: a command+consumer stack on its own topic, platform control, and the
 delivery check that every acknowledged id is in exactly one place."""
 
+import asyncio
 import os
 import subprocess
 from dataclasses import dataclass
@@ -26,9 +27,11 @@ ANSWERED_OR_GONE: set[int | str] = {
 }
 
 
-def devstack(script: str, action: str) -> None:
-    """Stop or start a platform server through the devstack scripts (the local platform)."""
-    subprocess.run(["bash", str(ROOT / "devstack" / script), action], check=True, timeout=180)
+async def devstack(script: str, action: str) -> None:
+    """Stop or start a platform server through the devstack scripts (the local platform), in a
+    thread: the load running beside it must not freeze while the server stops or starts."""
+    command = ["bash", str(ROOT / "devstack" / script), action]
+    await asyncio.to_thread(subprocess.run, command, check=True, timeout=180)
 
 
 async def start_stack(topic: str, ack_timeout_s: float) -> Stack:

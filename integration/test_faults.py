@@ -59,11 +59,11 @@ async def test_postgres_outage_is_retried_without_restart_or_dead_letters(
     consumer = stack.consumers[0]
     load = asyncio.create_task(ingest(stack.post_url, SIZE // 2, connections=16))
     await eventually(lambda: _rows_grow(db, 0), 60, "rows before the outage")
-    devstack("postgres.sh", "stop")
+    await devstack("postgres.sh", "stop")
     try:
         await asyncio.sleep(10)  # the outage itself: PostgreSQL stays down for 10 s
     finally:
-        devstack("postgres.sh", "start")
+        await devstack("postgres.sh", "start")
     result = await load
     assert result.statuses[200] == len(result.acked) == SIZE // 2, result.summary()
     await assert_all_delivered(db, kafka_settings, stack.topic, result.acked)
@@ -77,11 +77,11 @@ async def test_broker_outage_answers_503_in_bound_then_recovers(
     stop = asyncio.Event()
     load = asyncio.create_task(ingest(stack.post_url, 10**6, connections=8, stop=stop))
     await eventually(lambda: _rows_grow(db, 0), 60, "rows before the outage")
-    devstack("kafka.sh", "stop")
+    await devstack("kafka.sh", "stop")
     try:
         during = await ingest(stack.post_url, 20, connections=4)
     finally:
-        devstack("kafka.sh", "start")
+        await devstack("kafka.sh", "start")
     assert during.statuses[503] == 20, during.summary()
     waits = sorted(int(value) for value in during.retry_after)
     assert 1 <= waits[0] and waits[-1] <= 5 and waits[-1] >= 2, waits  # grows with the outage

@@ -88,7 +88,7 @@ async def test_retries_with_one_key_after_503_land_as_one_row(
         await replica.wait_healthy()
         urls.append(replica.url)
     clients = [Client(f"it-{uuid.uuid4()}-{n}") for n in range(CLIENTS)]
-    devstack("kafka.sh", "stop")
+    await devstack("kafka.sh", "stop")
     try:
         running = [asyncio.create_task(c.run(http, urls)) for c in clients]
 
@@ -97,7 +97,7 @@ async def test_retries_with_one_key_after_503_land_as_one_row(
 
         await eventually(all_refused, 60, "every client to be answered 503 on each replica")
     finally:
-        devstack("kafka.sh", "start")
+        await devstack("kafka.sh", "start")
     if fault == "broker+consumer-kill-9":
         stack.consumers[0].kill()
         await stack.new_consumer().wait_healthy()
