@@ -1,10 +1,12 @@
 """Every alert rule's and every dashboard panel's PromQL through a real Prometheus scraping the
 platform's services (integration/observe.py starts it): no query fails, every metric a rule
 names is exposed, every panel's query returns data, and the dead letter the test sends raises
-its alert."""
+its alert. And `promtool check rules` and `promtool test rules` pass (promtool is built with
+Prometheus)."""
 
 import json
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,10 @@ from shared.kafka import client_kwargs
 from shared.settings import KafkaSettings
 
 ROOT = Path(__file__).resolve().parents[1]
-RULES = yaml.safe_load((ROOT / "deploy/prometheus/alerts.yml").read_text())
+RULES_FILE = ROOT / "deploy/prometheus/alerts.yml"
+RULES = yaml.safe_load(RULES_FILE.read_text())
+RULE_TESTS_FILE = ROOT / "deploy/prometheus/alerts_test.yml"
+PROMTOOL = ROOT / ".local/tools/promtool"
 DASHBOARD = json.loads((ROOT / "deploy/grafana/timestamp-cqrs.json").read_text())
 JOBS = {"timestamp-command", "timestamp-consumer", "timestamp-query"}
 
@@ -75,3 +80,13 @@ async def test_rules_and_panels_evaluate(http: httpx.AsyncClient, observability:
         return await query(http, 'ALERTS{alertname="TimestampDeadLettersArriving"}')
 
     await eventually(dead_letter_alert, 60, "the dead-letter alert, for the record sent", 1)
+
+
+@pytest.mark.timeout(BUILD_TIMEOUT_S)  # the first run builds promtool with Prometheus
+@pytest.mark.parametrize(
+    "command", [["check", "rules", str(RULES_FILE)], ["test", "rules", str(RULE_TESTS_FILE)]]
+)
+def test_promtool(command: list[str], observability: None) -> None:
+    done = subprocess.run([PROMTOOL, *command], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "SUCCESS" in done.stdout + done.stderr
