@@ -118,10 +118,28 @@ def _kafka_answers() -> bool:
 def _engine_answers() -> bool:
     import docker
 
+    if not _engine_socket_accepts():
+        return False  # docker-py would leave the socket of its failed connect open
+    client = docker.from_env(timeout=5)
     try:
-        docker.from_env(timeout=5).ping()
+        client.ping()
     except Exception:  # noqa: BLE001  any failure means: no engine to use
         return False
+    finally:
+        client.close()
+    return True
+
+
+def _engine_socket_accepts() -> bool:
+    host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
+    if not host.startswith("unix://"):
+        return True  # a TCP engine: let the client find out
+    with socket.socket(socket.AF_UNIX) as probe:
+        probe.settimeout(5)
+        try:
+            probe.connect(host.removeprefix("unix://"))
+        except OSError:
+            return False
     return True
 
 
