@@ -8,8 +8,8 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from consumer_service.progress import EndOffsets, Progress, partition_name
+from shared.buckets import LATENCY_BUCKETS
 from shared.messages import PoisonMessage
-from shared.metrics import LATENCY_BUCKETS
 
 
 def dead_letter_reasons(kind: type[PoisonMessage] = PoisonMessage) -> Iterator[str]:

@@ -62,6 +62,20 @@ install_tls() {
 
 running() { [[ -e "$LOCAL/pg" ]] && as_postgres "$PGBIN/pg_ctl" -D "$(pg_home)/data" status >/dev/null 2>&1; }
 
+# A write-heavy ingest store (a replay writes ~240 MB of WAL per million rows), durability
+# untouched (fsync, synchronous_commit and full_page_writes stay on):
+# - shared_buffers 512MB: the default 128MB holds less than a million-row table with its two
+#   indexes, and backends wrote ~170 MB of dirty pages out themselves during such a replay
+#   (none with 512MB). wal_buffers 16MB: a 10,000-row COPY writes ~2.5 MB of WAL, and two of
+#   them filled the default 4MB before the WAL writer flushed it (wal_buffers_full 24-766).
+# - checkpoint_timeout 15min, max_wal_size 2GB: a checkpoint every 15 min or ~1 GB of WAL
+#   instead of every 5 min or ~0.5 GB; after each one, a page's first change writes the whole
+#   page to WAL. Crash recovery replays at most that much WAL.
+# - wal_compression lz4: those full-page images compressed, for little CPU.
+# - maintenance_work_mem 256MB: index builds and (auto)vacuum of big tables in fewer passes.
+WRITE_HEAVY="-c shared_buffers=512MB -c wal_buffers=16MB -c checkpoint_timeout=15min \
+  -c max_wal_size=2GB -c wal_compression=lz4 -c maintenance_work_mem=256MB"
+
 start() {
   if running; then say "postgres already running on port $PG_PORT"; return 0; fi
   port_open "$PG_PORT" && die "port $PG_PORT is taken by a process that make up did not start"
@@ -70,7 +84,8 @@ start() {
   ln -sf "$PG/postgres.log" "$LOGS/postgres.log"
   as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -l "$PG/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on \
-        -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key" start >/dev/null \
+        -c ssl=on -c ssl_cert_file=server.crt -c ssl_key_file=server.key $WRITE_HEAVY" start \
+    >/dev/null \
     || die "postgres did not start; see $LOGS/postgres.log"
   say "postgres up on localhost:$PG_PORT (user postgres, data $PGDATA)"
 }

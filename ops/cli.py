@@ -12,7 +12,6 @@ from aiokafka.errors import KafkaError
 from rich.console import Console
 from rich.table import Table
 
-from ops.asyncapi import render_asyncapi
 from ops.databases import ensure_database
 from ops.dlq_cli import dlq_app
 from ops.options import DbUrlOption, TopicOption, settings_for
@@ -186,6 +185,8 @@ def asyncapi_command(
 ) -> None:
     """Print the AsyncAPI document of the command topic and its dead-letter topic, built from
     the code, or write it to OUTPUT (docs/asyncapi.json is the checked-in one)."""
+    from ops.asyncapi import render_asyncapi  # here: every other command would wait for it
+
     text = render_asyncapi()
     if output == "-":
         typer.echo(text.encode(), nl=False)

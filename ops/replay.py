@@ -23,6 +23,10 @@ from shared.kafka import client_kwargs
 
 CONNECTIONS = 2  # each with its own consumer: PostgreSQL gets a second core to write with
 YOUNG_COLLECTION_THRESHOLD = 100_000
+# Each offset commit is a broker round trip that its lane's next transaction waits for; the
+# service's interval (100 ms) would commit after nearly every batch. A replay cut short
+# starts again from a commit at most this old, and its writes are idempotent.
+OFFSET_COMMIT_INTERVAL_MS = 1_000
 
 
 class GroupInUse(RuntimeError):
@@ -122,6 +126,15 @@ def _consumer(settings: ConsumerSettings, group: str) -> AIOKafkaConsumer:
     )
 
 
+async def _positions(
+    consumer: AIOKafkaConsumer, share: list[TopicPartition]
+) -> dict[TopicPartition, int]:
+    """Start `consumer` on `share`: where each partition is read from (committed or earliest)."""
+    await consumer.start()
+    consumer.assign(share)
+    return {tp: await consumer.position(tp) for tp in share}
+
+
 async def replay(
     settings: ConsumerSettings, group: str, report: Report, connections: int = CONNECTIONS
 ) -> ReplayProgress:
@@ -130,6 +143,7 @@ async def replay(
     partitions are split over `connections` consumers, each writing through its own database
     connection, so that PostgreSQL writes with more than one process."""
     topic = settings.kafka_consumer_topic
+    settings = settings.model_copy(update={"offset_commit_interval_ms": OFFSET_COMMIT_INTERVAL_MS})
     ends = (await topic_extent(settings, topic)).ends
     tps = sorted(ends)
     lanes = min(connections, len(tps))
@@ -138,15 +152,16 @@ async def replay(
         async with AsyncExitStack() as stack:
             pool = await create_pool(settings, min_size=lanes)
             stack.push_async_callback(pool.close)
-            consumers = []
-            starts: dict[TopicPartition, int] = {}
-            for share in shares:
-                consumer = _consumer(settings, group)
-                await consumer.start()
+            consumers = [_consumer(settings, group) for _ in shares]
+            for consumer in consumers:  # stop() of one that never started closes its client
                 stack.push_async_callback(consumer.stop)
-                consumer.assign(share)
-                consumers.append(consumer)
-                starts |= {tp: await consumer.position(tp) for tp in share}
+            # Side by side: each waits on round trips (bootstrap, coordinator, offsets).
+            async with asyncio.TaskGroup() as starting:
+                positioned = [
+                    starting.create_task(_positions(consumer, share))
+                    for consumer, share in zip(consumers, shares, strict=True)
+                ]
+            starts = {tp: at for task in positioned for tp, at in task.result().items()}
             progress = ReplayProgress(total=sum(ends[tp] - starts[tp] for tp in tps))
             progress.started = time.monotonic()
             report(progress)

@@ -19,9 +19,8 @@ from prometheus_client.registry import Collector
 from starlette.responses import Response
 from starlette.types import Scope
 
+from shared.buckets import LATENCY_BUCKETS
 from shared.security import require_token
-
-LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
 
 
 def service_registry() -> CollectorRegistry:
