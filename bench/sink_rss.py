@@ -11,17 +11,21 @@ group and an empty database of its own. Prints one JSON line per run.
 import argparse
 import asyncio
 import os
+import re
 import threading
 import time
 from pathlib import Path
+from typing import Self
 
 import orjson
 
 from bench import ceilings, infra, scenarios
 from bench.run import SEED
 from bench.subprocs import say
+from harness.http import http_get
 from harness.processes import ServiceProcess
 
+_SUM_COUNT = re.compile(r"^timestamp_consumer_batch_records_(sum|count) ([0-9.e+]+)$", re.MULTILINE)
 ROLLUP_FIELDS = ("Rss", "Anonymous", "Pss_File", "Private_Dirty", "Shared_Clean")
 
 
@@ -63,28 +67,45 @@ class _PeakSampler:
         return self.peak
 
 
+def _batch_sizes(consumer: ServiceProcess) -> dict[str, float]:
+    """How many batches the consumer applied, and their mean size, from its /metrics."""
+    _, body = http_get(consumer.url + "/metrics")
+    found = dict(_SUM_COUNT.findall(body.decode()))
+    count = float(found.get("count", 0))
+    return {"count": count, "mean": round(float(found.get("sum", 0)) / max(count, 1))}
+
+
 def _run_once(topic: str, records: int, run_id: str) -> dict[str, object]:
     database = f"bench_{run_id}_sink"
     asyncio.run(infra.create_databases([database]))
     sampler = _PeakSampler()
-    start = ServiceProcess.start
+    batches: dict[str, float] = {}
 
-    def start_sampled(process: ServiceProcess) -> ServiceProcess:
-        started = start(process)
-        sampler.pid = process.pid
-        return started
+    class Sampled(ServiceProcess):
+        """The sink's consumer, sampled while it runs, its batch sizes read before it stops."""
 
-    ServiceProcess.start = start_sampled  # type: ignore[method-assign]
+        def start(self) -> Self:
+            started = super().start()
+            sampler.pid = self.pid
+            return started
+
+        def stop(self) -> None:
+            batches.update(_batch_sizes(self))
+            super().stop()
+
+    scenarios.ServiceProcess = Sampled  # type: ignore[attr-defined]
     try:
         result = scenarios.sink(topic, infra.database_url(database), records, run_id, 900)
     finally:
-        ServiceProcess.start = start  # type: ignore[method-assign]
+        scenarios.ServiceProcess = ServiceProcess  # type: ignore[attr-defined]
         peak = sampler.close()
         asyncio.run(infra.drop_databases([database]))
     return {
         "rows_per_s": round(result.rows_per_s),
         "peak_rss_mb": round(result.peak_rss_mb, 1),
         "at_peak_mb": {name: round(mb, 1) for name, mb in peak.items()},
+        "batches": batches,
+        "cpu_ms_per_row": result.cpu,
         "load_1m": os.getloadavg()[0],
         "label": os.environ.get("SINK_RSS_LABEL", ""),
     }
