@@ -176,13 +176,16 @@ class ConsumeLoop:
             )
             if batch:
                 yield batch
+            del batch  # applied meanwhile, maybe: not held through the next poll
 
     async def run_pipelined(
         self, batches: AsyncIterator[Batch], on_applied: Callable[[Prepared], None] | None = None
     ) -> None:
         """Fetch and decode batch N+1 while batch N is in its transaction: the consumer's CPU
         work overlaps PostgreSQL's. Batches are still applied and committed one at a time, in
-        order, so an offset is only ever committed after its own batch's transaction."""
+        order, so an offset is only ever committed after its own batch's transaction.
+        Batch N+2 is polled only once N+1 is taken, so at most two batches are held decoded:
+        a third would not keep PostgreSQL any busier, only add its records to the peak RSS."""
         prepared: asyncio.Queue[Prepared | None] = asyncio.Queue(maxsize=1)
         idle_s = max(self._commit_interval_s, 0.01)
 
@@ -194,9 +197,12 @@ class ConsumeLoop:
                 if batch is None:
                     break
                 ready = await self.prepare(batch, epoch)
+                del batch
                 await prepared.put(ready)
                 for blocked in ready.blocked:  # after the put: its offsets go after the batch's
                     self._unblock(blocked, prepared)
+                del ready
+                await prepared.join()  # until apply() has taken it
             await prepared.put(None)
 
         async def apply() -> None:
@@ -207,11 +213,13 @@ class ConsumeLoop:
                 except TimeoutError:
                     await self.commit_applied()  # nothing new: commit what is due
                     continue
+                prepared.task_done()
                 if ready is None:
                     break
                 await self.apply(ready)
                 if on_applied is not None:
                     on_applied(ready)
+                del ready  # applied: not held through the wait for the next one
             if self._holding:  # let conflicts' dead letters land, so the end commits past them
                 await asyncio.wait(list(self._holding.values()), timeout=FINAL_HOLD_WAIT_S)
             await self.commit_applied()

@@ -31,11 +31,12 @@ from shared.schema import ensure_schema
 _log = structlog.get_logger("consumer")
 STOP_WAIT_S = 10  # for the batch in flight to finish and its offsets to be committed
 
-# A fetch is held raw, then decoded beside the batches in flight. aiokafka takes up to 1 MiB a
-# partition (50 MiB in all): on a backlog, MBs of peak RSS more than a batch needs; 512 KiB
-# (~2,000 records) a partition still fills BATCH_MAX_RECORDS on the default six partitions.
-PARTITION_FETCH_BYTES = 512 * 1024
-FETCH_MAX_BYTES = 8 * 1024 * 1024
+# A fetch is held raw, then decoded beside the batches in flight, and a response is in memory
+# three times while it is parsed. aiokafka takes up to 1 MiB a partition (50 MiB in all): on a
+# backlog, MBs of peak RSS more than a batch needs. 256 KiB (~1,300 records) a partition and
+# 1 MiB a response keep up to ~7,800 records fetched ahead on the default six partitions.
+PARTITION_FETCH_BYTES = 256 * 1024
+FETCH_MAX_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)

@@ -267,8 +267,8 @@ async def test_a_conflict_sent_does_not_resume_a_partition_still_blocked_on_pois
 
     monkeypatch.setattr(loop_module, "apply_batch", gated)
     await batches.put({P0: [record(P0, 1, command(1, "2009-09-28T19:03:12Z"))]})  # applying
-    await batches.put({P1: [record(P1, 0, command(2))]})  # queued
-    await batches.put({P0: [record(P0, 2, b"junk")]})  # blocked, waiting for room in the queue
+    await batches.put({P0: [record(P0, 2, b"junk")]})  # queued, its partition blocked
+    await batches.put({P1: [record(P1, 0, command(2))]})  # polled once there is room
     await until(lambda: P0 in consumer.paused, "the poison paused its partition")
     gate.set()
     await until(lambda: (0, 1, "Conflict") in dlq.sent, "the conflict dead-lettered")
