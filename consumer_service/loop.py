@@ -1,5 +1,6 @@
 """poll → decode → dead-letter the poison → one DB transaction → commit exactly those offsets.
-The next batch is polled and decoded while the current one is in its transaction."""
+The next batch is polled and decoded while the current one is in its transaction, and applied
+while the offsets of those before it are being committed."""
 
 import asyncio
 import logging
@@ -110,11 +111,12 @@ async def poll_batch(
     while taken < max_records:
         limit = min(CHUNK, max_records - taken)
         chunk = await consumer.getmany(*partitions, timeout_ms=wait, max_records=limit)
-        if not chunk:
-            break
+        before = taken
         for tp, records in chunk.items():
             batch.setdefault(tp, []).extend(records)
             taken += len(records)
+        if taken - before < limit:
+            break  # what was fetched is all taken: a lone record goes on at once
         wait = 0
         await asyncio.sleep(0)
     return batch
@@ -147,6 +149,7 @@ class ConsumeLoop:
         self.metrics = metrics
         self._stopping = asyncio.Event()
         self._applied_offsets: dict[TopicPartition, int] = {}  # applied, not yet committed
+        self._committing: asyncio.Task[None] | None = None  # the offset commit in flight
         self._last_commit_attempt = 0.0
         self._commit_interval_s = settings.offset_commit_interval_ms / 1000
         self._blocked: set[TopicPartition] = set()  # sought back to a poison record, paused
@@ -211,7 +214,7 @@ class ConsumeLoop:
                     async with asyncio.timeout(idle_s):  # not wait_for: it can swallow a cancel
                         ready = await prepared.get()
                 except TimeoutError:
-                    await self.commit_applied()  # nothing new: commit what is due
+                    self._commit_in_background()  # nothing new: commit what is due
                     continue
                 prepared.task_done()
                 if ready is None:
@@ -222,6 +225,7 @@ class ConsumeLoop:
                 del ready  # applied: not held through the wait for the next one
             if self._holding:  # let conflicts' dead letters land, so the end commits past them
                 await asyncio.wait(list(self._holding.values()), timeout=FINAL_HOLD_WAIT_S)
+            await self._commit_settled()
             await self.commit_applied()
 
         try:
@@ -229,7 +233,8 @@ class ConsumeLoop:
                 tasks.create_task(fetch())
                 tasks.create_task(apply())
         finally:
-            for task in [*self._unblocking.values(), *self._holding.values()]:
+            committing = [] if self._committing is None else [self._committing]
+            for task in [*self._unblocking.values(), *self._holding.values(), *committing]:
                 task.cancel()
 
     async def prepare(self, batch: Batch, epoch: int | None = None) -> Prepared:
@@ -242,9 +247,10 @@ class ConsumeLoop:
         records: list[KafkaRecord] = []
         blocked: list[Blocked] = []
         decoded = [(tp, await self._decode(records)) for tp, records in batch.items()]
-        stops = await asyncio.gather(
-            *(self._dead_letter_all(poison) for _, (*_, poison) in decoded)
-        )
+        poisoned = [poison for _, (*_, poison) in decoded]
+        stops: list[Blocked | None] = [None] * len(decoded)
+        if any(poisoned):  # a task per partition only when there is poison to send
+            stops = await asyncio.gather(*map(self._dead_letter_all, poisoned))
         for (tp, (good_rows, good, _)), stop in zip(decoded, stops, strict=True):
             if stop is not None:
                 offsets[tp] = stop.record.offset
@@ -313,7 +319,7 @@ class ConsumeLoop:
         self._after_db_commit()
         self._note_applied(batch)
         if time.monotonic() - self._last_commit_attempt >= self._commit_interval_s:
-            await self.commit_applied()
+            self._commit_in_background()
         _log.debug(  # per batch: at info it would be hundreds of lines a second; see /metrics
             "batch applied",
             records=batch.size,
@@ -552,6 +558,25 @@ class ConsumeLoop:
             self._withheld.pop(tp, None)
             self._applied_offsets.pop(tp, None)
             self.progress.unblock(tp)
+
+    def _commit_in_background(self) -> None:
+        """Commit what is applied while the next batches are applied, unless a commit is still
+        out: one at a time, so a partition's committed offset only moves forward, and what is
+        applied meanwhile goes with the next one."""
+        committing = self._committing
+        if committing is not None:
+            if not committing.done():
+                return
+            self._committing = None
+            committing.result()  # a commit that raised (a bug) ends the loop, as if awaited
+        if self._applied_offsets:
+            self._committing = asyncio.create_task(self.commit_applied())
+
+    async def _commit_settled(self) -> None:
+        """The commit in flight, if any, finished."""
+        committing, self._committing = self._committing, None
+        if committing is not None:
+            await committing
 
     async def commit_applied(self) -> None:
         """Commit the offsets of every batch applied so far. Committed at most every
